@@ -1,0 +1,43 @@
+# gpiohil: `make run` runs the main job, `make test` the tests. Both install what they need
+# (Debian packages via apt-get when run as root, and the VM kernel, cached after the first build).
+SHELL := bash
+.SHELLFLAGS := -o pipefail -ec
+
+GO        ?= go
+BIN       := bin/gpiohil
+JUNIT_DIR := build/junit
+# Static, so the binary can be the VM guest's first process.
+GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w'
+
+.PHONY: all build deps kernel run test unit bench clean
+
+all: build
+
+build:
+	$(GOBUILD) -o $(BIN) ./cmd/gpiohil
+
+deps:
+	ci/deps.sh
+
+kernel:
+	ci/kernel/build.sh >/dev/null
+
+# The main job. Until the suites exist it is the VM lane's own smoke check.
+run: deps kernel build
+	$(BIN) smoke
+
+# Every test, VM tests included (a missing VM lane fails instead of skipping); JUnit in build/junit/.
+test: deps kernel build
+	@mkdir -p $(JUNIT_DIR)
+	GPIOHIL_REQUIRE_VM=1 GPIOHIL_BIN=$(abspath $(BIN)) $(GO) test -v -count=1 -timeout 20m ./... 2>&1 \
+	  | $(GO) tool go-junit-report -set-exit-code -iocopy -out $(JUNIT_DIR)/go-test.xml
+
+# Tests that need neither QEMU nor a kernel.
+unit:
+	$(GO) test ./harness/vm/wire/... ./harness/vm/initramfs/... ./harness/sim/... ./cmd/...
+
+bench: deps kernel build
+	GPIOHIL_BIN=$(abspath $(BIN)) $(GO) test -run '^$$' -bench . -benchtime 9x ./harness/vm/
+
+clean:
+	rm -rf bin build

@@ -1,0 +1,573 @@
+// Package vm runs a command inside a small QEMU virtual machine whose kernel has gpio-sim.
+//
+// Most machines that run CI cannot load gpio-sim: containers, hosted runners without the extra
+// modules, this project's own CI. Run boots the kernel that `make kernel` builds
+// (ci/kernel/build.sh) under qemu-system-x86_64 with an initramfs holding only the gpiohil
+// binary, which becomes the guest's first process (package guest). The host's root file system
+// is shared read-only over 9p, so the command is any host program, and the working directory is
+// shared read-write, so reports come back. Output streams to the host while the command runs;
+// its exit status is returned.
+//
+// Software emulation (TCG) is the default. KVM is used only when asked for and only after a
+// short probe boot proves it works: on some machines /dev/kvm opens but guests stop with an
+// emulation failure and QEMU hangs.
+package vm
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gpiohil/gpiohil/harness/sim"
+	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
+	"github.com/gpiohil/gpiohil/harness/vm/wire"
+)
+
+// Defaults.
+const (
+	DefaultQEMU    = "qemu-system-x86_64"
+	DefaultMemory  = 256 // MiB: the guest runs one command from a read-only host root
+	DefaultTimeout = 10 * time.Minute
+	// exitGrace is how long QEMU may take to end after the guest reported the exit status.
+	exitGrace = 10 * time.Second
+	// kvmProbeTimeout bounds the KVM probe boot: a working KVM boots in well under a second.
+	kvmProbeTimeout = 10 * time.Second
+	// consoleLines is how many of the last console lines a failure report shows.
+	consoleLines = 25
+	// Mount tags of the two 9p shares.
+	rootTag = "hostroot"
+	workTag = "work"
+)
+
+// Config says what to run and how to boot.
+type Config struct {
+	Args []string // the command and its arguments; required
+	Env  []string // its environment; nil means the host's
+	Dir  string   // working directory, shared read-write; "" means the current directory
+	// Shares are further host directories the guest sees at the same path, mounted after the
+	// guest's own tmpfs on /tmp (so a program under the host's /tmp can still run).
+	Shares []Share
+
+	Sim []sim.Bank // gpio-sim chips to create before the command runs
+
+	Kernel  string        // bzImage; "" means DefaultKernel()
+	QEMU    string        // "" means DefaultQEMU found on PATH
+	Init    string        // statically linked gpiohil binary; "" means this executable
+	Accel   string        // "tcg" (default) or "kvm"
+	Memory  int           // MiB; 0 means DefaultMemory
+	Timeout time.Duration // bound on the whole run; 0 means DefaultTimeout
+	Append  string        // extra kernel command line
+	Fault   string        // makes the guest agent fail at a named step; tests only
+
+	Stdout, Stderr io.Writer // the command's output; nil discards it
+	Console        io.Writer // when set, the guest console (kernel and agent messages) is copied here
+}
+
+// Share is a host directory shared with the guest at the same path.
+type Share struct {
+	Path     string
+	ReadOnly bool
+}
+
+// MaxShares bounds Config.Shares: every share is one more virtio device to probe at boot.
+const MaxShares = 4
+
+// Result is how a run ended.
+type Result struct {
+	Code   int           // the command's exit status, 128+N when killed by signal N
+	Signal string        // the signal that killed the command, if any
+	Accel  string        // the accelerator that was used
+	Kernel string        // the guest kernel's release
+	Boot   time.Duration // from starting QEMU until the guest agent said it was ready
+	Total  time.Duration // from starting QEMU until it ended
+}
+
+// TimeoutError reports a VM that did not finish in time and was killed.
+type TimeoutError struct {
+	Timeout time.Duration
+	Console []string // the last console lines
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("vm: no result within %v; killed the VM%s", e.Timeout, tail(e.Console))
+}
+
+// GuestError reports a VM that ended without the command's exit status: a kernel panic, a failed
+// guest agent, or QEMU failing to start.
+type GuestError struct {
+	Reason  string
+	Console []string
+}
+
+func (e *GuestError) Error() string { return "vm: " + e.Reason + tail(e.Console) }
+
+func tail(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return "; last console lines:\n    " + strings.Join(lines, "\n    ")
+}
+
+// CacheDir is gpiohil's cache: ${XDG_CACHE_HOME:-$HOME/.cache}/gpiohil.
+func CacheDir() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "gpiohil")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "gpiohil")
+}
+
+// DefaultKernel is $GPIOHIL_KERNEL, or the newest kernel `make kernel` built.
+func DefaultKernel() string {
+	if k := os.Getenv("GPIOHIL_KERNEL"); k != "" {
+		return k
+	}
+	return filepath.Join(CacheDir(), "kernel", "current", "bzImage")
+}
+
+// prepared holds the checked inputs of one run.
+type prepared struct {
+	cfg    Config
+	qemu   string
+	dir    string
+	tmp    string
+	initrd string
+	sock   string
+}
+
+// check validates cfg and resolves defaults. Every error says what to do.
+func check(cfg Config) (Config, string, error) {
+	if len(cfg.Args) == 0 {
+		return cfg, "", errors.New("vm: no command given; usage: gpiohil vm run [flags] -- CMD [ARGS...]")
+	}
+	if cfg.QEMU == "" {
+		cfg.QEMU = DefaultQEMU
+	}
+	qemu, err := exec.LookPath(cfg.QEMU)
+	if err != nil {
+		return cfg, "", fmt.Errorf("vm: %s not found; install it: sudo apt-get install qemu-system-x86", cfg.QEMU)
+	}
+	if cfg.Kernel == "" {
+		cfg.Kernel = DefaultKernel()
+	}
+	if f, err := os.Open(cfg.Kernel); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return cfg, "", fmt.Errorf("vm: kernel %s not found; build it with: make kernel", cfg.Kernel)
+		}
+		return cfg, "", fmt.Errorf("vm: kernel %s cannot be read (%v); build one with: make kernel, or give --kernel", cfg.Kernel, err)
+	} else {
+		var magic [4]byte
+		_, err := f.ReadAt(magic[:], 0x202) // the x86 boot protocol's "HdrS" signature
+		f.Close()
+		if err != nil || string(magic[:]) != "HdrS" {
+			return cfg, "", fmt.Errorf("vm: kernel %s is not an x86 bzImage; build one with: make kernel", cfg.Kernel)
+		}
+	}
+	if cfg.Init == "" {
+		if cfg.Init, err = os.Executable(); err != nil {
+			return cfg, "", fmt.Errorf("vm: find the gpiohil binary for the guest: %w", err)
+		}
+	}
+	if err := checkStatic(cfg.Init); err != nil {
+		return cfg, "", err
+	}
+	switch cfg.Accel {
+	case "":
+		cfg.Accel = "tcg"
+	case "tcg", "kvm":
+	default:
+		return cfg, "", fmt.Errorf("vm: accelerator %q unknown; use tcg or kvm", cfg.Accel)
+	}
+	if cfg.Memory == 0 {
+		cfg.Memory = DefaultMemory
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Dir == "" {
+		if cfg.Dir, err = os.Getwd(); err != nil {
+			return cfg, "", fmt.Errorf("vm: working directory: %w", err)
+		}
+	}
+	if cfg.Dir, err = filepath.Abs(cfg.Dir); err != nil {
+		return cfg, "", fmt.Errorf("vm: working directory: %w", err)
+	}
+	if st, err := os.Stat(cfg.Dir); err != nil || !st.IsDir() {
+		return cfg, "", fmt.Errorf("vm: working directory %s is not a directory", cfg.Dir)
+	}
+	if strings.ContainsAny(cfg.Dir, ",") {
+		return cfg, "", fmt.Errorf("vm: working directory %s contains a comma, which QEMU's -virtfs cannot take; run from another directory", cfg.Dir)
+	}
+	if len(cfg.Shares) > MaxShares {
+		return cfg, "", fmt.Errorf("vm: %d shares is over the limit of %d", len(cfg.Shares), MaxShares)
+	}
+	for i, sh := range cfg.Shares {
+		p, err := filepath.Abs(sh.Path)
+		if err != nil {
+			return cfg, "", fmt.Errorf("vm: share %s: %w", sh.Path, err)
+		}
+		if st, err := os.Stat(p); err != nil || !st.IsDir() {
+			return cfg, "", fmt.Errorf("vm: share %s is not a directory", sh.Path)
+		}
+		if strings.ContainsAny(p, ",") {
+			return cfg, "", fmt.Errorf("vm: share %s contains a comma, which QEMU's -virtfs cannot take", p)
+		}
+		cfg.Shares[i].Path = p
+	}
+	if err := sim.Validate(cfg.Sim); err != nil {
+		return cfg, "", fmt.Errorf("vm: %w", err)
+	}
+	if cfg.Env == nil {
+		cfg.Env = os.Environ()
+	}
+	return cfg, qemu, nil
+}
+
+// checkStatic makes sure the guest's init needs no dynamic loader: the initramfs holds nothing else.
+func checkStatic(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("vm: guest init %s: %w", path, err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_X86_64 {
+		return fmt.Errorf("vm: guest init %s is built for %v, want x86_64", path, f.Machine)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("vm: guest init %s is dynamically linked; build gpiohil with CGO_ENABLED=0 (make build does)", path)
+		}
+	}
+	return nil
+}
+
+// QEMUArgs returns QEMU's command line for a run.
+func QEMUArgs(cfg Config, initrd, sock string) []string {
+	accel := "tcg"
+	if cfg.Accel == "kvm" {
+		accel = "kvm"
+	}
+	// acpi=off: ACPI's PCI interrupt routing costs about 0.3 s of boot under TCG, and the guest
+	// powers off through isa-debug-exit, not ACPI. 8250.nr_uarts=2: probe only the two ports used.
+	appendLine := "console=ttyS0 panic=-1 quiet rdinit=/init acpi=off 8250.nr_uarts=2"
+	if cfg.Append != "" {
+		appendLine += " " + cfg.Append
+	}
+	args := []string{
+		"-machine", "pc,accel=" + accel,
+		"-m", fmt.Sprint(cfg.Memory),
+		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+		"-kernel", cfg.Kernel, "-initrd", initrd, "-append", appendLine,
+		"-chardev", "stdio,id=console,signal=off",
+		"-serial", "chardev:console",
+		"-chardev", "socket,id=channel,path=" + sock,
+		"-serial", "chardev:channel",
+		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+		"-virtfs", "local,path=/,mount_tag=" + rootTag + ",security_model=none,readonly=on,multidevs=remap",
+		"-virtfs", "local,path=" + cfg.Dir + ",mount_tag=" + workTag + ",security_model=none,multidevs=remap",
+	}
+	for i, sh := range cfg.Shares {
+		ro := ""
+		if sh.ReadOnly {
+			ro = ",readonly=on"
+		}
+		args = append(args, "-virtfs", fmt.Sprintf("local,path=%s,mount_tag=%s,security_model=none,multidevs=remap%s", sh.Path, shareTag(i), ro))
+	}
+	return args
+}
+
+func shareTag(i int) string { return fmt.Sprintf("share%d", i) }
+
+var (
+	kvmOnce sync.Once
+	kvmErr  error
+)
+
+// Run boots a VM, runs cfg.Args in it and returns how it ended. The error is a *TimeoutError
+// when the run took too long, a *GuestError when the guest ended without an exit status, and
+// a plain error for bad input.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	cfg, qemu, err := check(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	if cfg.Accel == "kvm" {
+		kvmOnce.Do(func() { kvmErr = probeKVM(ctx, cfg) })
+		if kvmErr != nil {
+			fmt.Fprintf(stderrOf(cfg), "gpiohil vm: KVM does not work here (%v); using software emulation\n", kvmErr)
+			cfg.Accel = "tcg"
+		}
+	}
+	return run(ctx, cfg, qemu)
+}
+
+func stderrOf(cfg Config) io.Writer {
+	if cfg.Stderr != nil {
+		return cfg.Stderr
+	}
+	return os.Stderr
+}
+
+// probeKVM boots a VM under KVM with a short bound: /dev/kvm opening is not proof enough.
+func probeKVM(ctx context.Context, cfg Config) error {
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	probe := cfg
+	probe.Args = []string{"true"}
+	probe.Sim = nil
+	probe.Stdout, probe.Stderr, probe.Console = nil, nil, nil
+	probe.Timeout = kvmProbeTimeout
+	_, qemu, _ := check(probe)
+	r, err := run(ctx, probe, qemu)
+	if err != nil {
+		return fmt.Errorf("probe boot failed: %w", err)
+	}
+	if r.Code != 0 {
+		return fmt.Errorf("probe boot: true exited %d", r.Code)
+	}
+	return nil
+}
+
+func run(ctx context.Context, cfg Config, qemu string) (res Result, err error) {
+	res.Accel = cfg.Accel
+	tmp, err := os.MkdirTemp("", "gpiohil-vm-")
+	if err != nil {
+		return res, fmt.Errorf("vm: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	initrd := filepath.Join(tmp, "initramfs.cpio")
+	if err := initramfs.WriteFile(initrd, initramfs.Agent(cfg.Init)); err != nil {
+		return res, fmt.Errorf("vm: %w", err)
+	}
+	sock := filepath.Join(tmp, "channel.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		return res, fmt.Errorf("vm: %w", err)
+	}
+	defer ln.Close()
+
+	console := newRing(consoleLines, cfg.Console)
+	var qerr bytes.Buffer
+	cmd := exec.Command(qemu, QEMUArgs(cfg, initrd, sock)...)
+	cmd.Stdin = nil
+	cmd.Stdout = console
+	cmd.Stderr = &limitedWriter{w: &qerr, n: 16 << 10}
+	// QEMU dies with us, even when we are killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("vm: start %s: %w", qemu, err)
+	}
+	qemuDone := make(chan error, 1)
+	go func() { qemuDone <- cmd.Wait() }()
+	kill := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	defer func() {
+		kill()
+		<-qemuDone
+		console.Close()
+		res.Total = time.Since(start)
+	}()
+
+	deadline := time.NewTimer(cfg.Timeout)
+	defer deadline.Stop()
+
+	conns := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			conns <- c
+		}
+	}()
+	var conn net.Conn
+	select {
+	case conn = <-conns:
+	case werr := <-qemuDone:
+		qemuDone <- werr
+		return res, &GuestError{Reason: fmt.Sprintf("QEMU ended before the VM started (%v): %s", werr, strings.TrimSpace(qerr.String())), Console: console.Lines()}
+	case <-deadline.C:
+		return res, &TimeoutError{Timeout: cfg.Timeout, Console: console.Lines()}
+	case <-ctx.Done():
+		return res, ctx.Err()
+	}
+	defer conn.Close()
+
+	frames := make(chan wire.Frame, 64)
+	readErr := make(chan error, 1)
+	go func() {
+		r := wire.NewReader(conn)
+		for {
+			f, err := r.Next()
+			if err != nil {
+				readErr <- err
+				close(frames)
+				return
+			}
+			frames <- f
+		}
+	}()
+
+	var exit *wire.ExitStatus
+	var fatal string
+	var grace <-chan time.Time
+	qd := qemuDone
+	for frames != nil || qd != nil {
+		select {
+		case f, ok := <-frames:
+			if !ok {
+				frames = nil
+				if e := <-readErr; e != io.EOF && exit == nil && fatal == "" {
+					fatal = "host channel: " + e.Error()
+				}
+				continue
+			}
+			switch f.Kind {
+			case wire.Ready:
+				res.Boot = time.Since(start)
+				var h wire.Hello
+				json.Unmarshal(f.Payload, &h)
+				res.Kernel = h.Kernel
+				gc := wire.GuestConfig{Args: cfg.Args, Env: cfg.Env, Dir: cfg.Dir, Root: rootTag,
+					Share: []wire.Share{{Tag: workTag, Path: cfg.Dir}}, Sim: cfg.Sim, Fault: cfg.Fault}
+				for i, sh := range cfg.Shares {
+					gc.Share = append(gc.Share, wire.Share{Tag: shareTag(i), Path: sh.Path, ReadOnly: sh.ReadOnly})
+				}
+				if err := wire.NewWriter(conn).WriteJSON(wire.Config, gc); err != nil {
+					return res, &GuestError{Reason: "send configuration to the guest: " + err.Error(), Console: console.Lines()}
+				}
+			case wire.Stdout:
+				write(cfg.Stdout, f.Payload)
+			case wire.Stderr:
+				write(cfg.Stderr, f.Payload)
+			case wire.Log:
+				console.Write(append([]byte("agent: "), append(f.Payload, '\n')...))
+			case wire.Exit:
+				exit = &wire.ExitStatus{}
+				if err := json.Unmarshal(f.Payload, exit); err != nil {
+					return res, &GuestError{Reason: "bad exit status from the guest: " + err.Error(), Console: console.Lines()}
+				}
+				grace = time.After(exitGrace)
+			case wire.Fatal:
+				fatal = "guest agent failed: " + string(f.Payload)
+				grace = time.After(exitGrace)
+			}
+		case werr := <-qd:
+			qd = nil
+			qemuDone <- werr // for the deferred wait
+			if frames != nil {
+				// QEMU is gone, so the socket is closed: drain what is left, then stop.
+				conn.SetReadDeadline(time.Now().Add(time.Second))
+			}
+		case <-grace:
+			// The guest said what it had to say but did not power off: not the command's fault.
+			fmt.Fprintf(stderrOf(cfg), "gpiohil vm: the guest did not power off within %v of finishing; killed it\n", exitGrace)
+			frames, qd = nil, nil
+		case <-deadline.C:
+			return res, &TimeoutError{Timeout: cfg.Timeout, Console: console.Lines()}
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+	}
+	switch {
+	case fatal != "":
+		return res, &GuestError{Reason: fatal, Console: console.Lines()}
+	case exit == nil:
+		return res, &GuestError{Reason: "the guest ended without reporting an exit status (kernel panic or agent crash)", Console: console.Lines()}
+	}
+	if exit.Error != "" {
+		fmt.Fprintf(stderrOf(cfg), "gpiohil vm: %s\n", exit.Error)
+	}
+	res.Code, res.Signal = exit.Code, exit.Signal
+	return res, nil
+}
+
+func write(w io.Writer, p []byte) {
+	if w != nil {
+		w.Write(p)
+	}
+}
+
+// limitedWriter keeps the first n bytes written to it.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
+
+// ring keeps the last lines of the console and copies everything to an optional writer.
+type ring struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+	part  []byte
+	copy  io.Writer
+}
+
+func newRing(max int, copy io.Writer) *ring { return &ring{max: max, copy: copy} }
+
+func (r *ring) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.copy != nil {
+		r.copy.Write(p)
+	}
+	r.part = append(r.part, p...)
+	for {
+		i := bytes.IndexByte(r.part, '\n')
+		if i < 0 {
+			break
+		}
+		r.add(string(r.part[:i]))
+		r.part = r.part[i+1:]
+	}
+	return len(p), nil
+}
+
+func (r *ring) add(line string) {
+	line = strings.TrimRight(line, "\r")
+	if line == "" {
+		return
+	}
+	r.lines = append(r.lines, line)
+	if len(r.lines) > r.max {
+		r.lines = r.lines[len(r.lines)-r.max:]
+	}
+}
+
+// Close keeps a last unterminated line.
+func (r *ring) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.part) > 0 {
+		r.add(string(r.part))
+		r.part = nil
+	}
+}
+
+// Lines returns the kept lines.
+func (r *ring) Lines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lines...)
+}

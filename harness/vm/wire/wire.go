@@ -1,0 +1,180 @@
+// Package wire is the framing protocol between gpiohil on the host and its agent inside the VM.
+//
+// Host and guest share one serial line (the guest's ttyS1, a Unix socket on the host). Each
+// message is a frame: a magic byte, a kind byte, a big-endian uint32 payload length and the
+// payload. The guest announces itself with [Ready]; the host answers with a [Config]; the guest
+// then streams the command's [Stdout] and [Stderr] and ends with one [Exit] (or [Fatal] when the
+// agent itself fails). [Log] carries the agent's own diagnostics.
+package wire
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/gpiohil/gpiohil/harness/sim"
+)
+
+// Magic starts every frame, so a desynchronised stream is noticed at once.
+const Magic = 0xA7
+
+// MaxPayload bounds one frame's payload; larger writes are split into several frames.
+const MaxPayload = 1 << 16
+
+// Kind says what a frame carries.
+type Kind byte
+
+// Frame kinds.
+const (
+	Ready  Kind = 'R' // guest to host: the agent is up; payload: JSON Hello
+	Config Kind = 'C' // host to guest: what to run; payload: JSON GuestConfig
+	Stdout Kind = 'O' // guest to host: bytes the command wrote to its stdout
+	Stderr Kind = 'E' // guest to host: bytes the command wrote to its stderr
+	Log    Kind = 'L' // guest to host: one line of the agent's own diagnostics
+	Exit   Kind = 'X' // guest to host: the command ended; payload: JSON ExitStatus
+	Fatal  Kind = 'F' // guest to host: the agent failed; payload: the error text
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Ready, Config, Stdout, Stderr, Log, Exit, Fatal:
+		return string(rune(k))
+	}
+	return fmt.Sprintf("0x%02x", byte(k))
+}
+
+// ErrBadMagic is returned by [Reader.Next] when the stream is not at a frame boundary.
+var ErrBadMagic = errors.New("bad frame magic")
+
+// Frame is one message.
+type Frame struct {
+	Kind    Kind
+	Payload []byte
+}
+
+// Hello is the payload of a Ready frame.
+type Hello struct {
+	Kernel string `json:"kernel"` // uname release of the guest kernel
+	Uptime string `json:"uptime"` // /proc/uptime when the agent started
+	Agent  string `json:"agent"`  // version of the agent
+}
+
+// Share is a host directory the guest mounts over 9p.
+type Share struct {
+	Tag      string `json:"tag"`      // the 9p mount tag QEMU exports it under
+	Path     string `json:"path"`     // where it is mounted inside the guest's root
+	ReadOnly bool   `json:"readonly"` // mount read-only
+}
+
+// GuestConfig is the payload of a Config frame: everything the agent needs to run the command.
+type GuestConfig struct {
+	Args  []string   `json:"args"`
+	Env   []string   `json:"env"`
+	Dir   string     `json:"dir"`
+	Root  string     `json:"root"`   // mount tag of the host root file system
+	Share []Share    `json:"shares"` // further shares, mounted after the root
+	Sim   []sim.Bank `json:"sim"`
+	// Fault makes the agent fail on purpose at a named step; only tests set it.
+	Fault string `json:"fault,omitempty"`
+}
+
+// ExitStatus is the payload of an Exit frame.
+type ExitStatus struct {
+	Code   int    `json:"code"`             // exit status, or 128+signal when killed by a signal
+	Signal string `json:"signal,omitempty"` // the signal that killed the command, if any
+	Error  string `json:"error,omitempty"`  // why the command could not start, if it did not
+}
+
+// Writer writes frames. It is not safe for concurrent use; wrap it in a lock when several
+// goroutines write.
+type Writer struct {
+	w io.Writer
+}
+
+// NewWriter returns a Writer on w.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+
+// Write sends payload as one or more frames of the given kind.
+func (fw *Writer) Write(kind Kind, payload []byte) error {
+	for {
+		n := min(len(payload), MaxPayload)
+		var hdr [6]byte
+		hdr[0] = Magic
+		hdr[1] = byte(kind)
+		binary.BigEndian.PutUint32(hdr[2:], uint32(n))
+		if _, err := fw.w.Write(append(hdr[:], payload[:n]...)); err != nil {
+			return fmt.Errorf("write %s frame: %w", kind, err)
+		}
+		payload = payload[n:]
+		if len(payload) == 0 {
+			return nil
+		}
+	}
+}
+
+// WriteJSON sends v, encoded as JSON, as one frame.
+func (fw *Writer) WriteJSON(kind Kind, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s frame: %w", kind, err)
+	}
+	if len(b) > MaxPayload {
+		return fmt.Errorf("encode %s frame: %d bytes is over the %d byte limit", kind, len(b), MaxPayload)
+	}
+	return fw.Write(kind, b)
+}
+
+// Reader reads frames.
+type Reader struct {
+	r *bufio.Reader
+}
+
+// NewReader returns a Reader on r.
+func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReaderSize(r, 2*MaxPayload)} }
+
+// Next returns the next frame. It returns io.EOF at a clean end of stream, io.ErrUnexpectedEOF
+// when the stream ends inside a frame, and ErrBadMagic when the stream is out of step.
+func (fr *Reader) Next() (Frame, error) {
+	var hdr [6]byte
+	if _, err := io.ReadFull(fr.r, hdr[:1]); err != nil {
+		return Frame{}, err
+	}
+	if hdr[0] != Magic {
+		return Frame{}, fmt.Errorf("%w: got 0x%02x, want 0x%02x", ErrBadMagic, hdr[0], Magic)
+	}
+	if _, err := io.ReadFull(fr.r, hdr[1:]); err != nil {
+		return Frame{}, unexpected(err)
+	}
+	n := binary.BigEndian.Uint32(hdr[2:])
+	if n > MaxPayload {
+		return Frame{}, fmt.Errorf("frame %s: payload of %d bytes is over the %d byte limit", Kind(hdr[1]), n, MaxPayload)
+	}
+	f := Frame{Kind: Kind(hdr[1]), Payload: make([]byte, n)}
+	if _, err := io.ReadFull(fr.r, f.Payload); err != nil {
+		return Frame{}, unexpected(err)
+	}
+	return f, nil
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// StreamWriter is an io.Writer that sends everything written to it as frames of one kind.
+type StreamWriter struct {
+	Kind Kind
+	Send func(Kind, []byte) error
+}
+
+func (s StreamWriter) Write(p []byte) (int, error) {
+	if err := s.Send(s.Kind, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

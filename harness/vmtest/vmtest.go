@@ -1,0 +1,141 @@
+// Package vmtest runs Go tests against a real kernel's GPIO character device: inside
+// gpiohil's gpio-sim VM when the host has no gpio-sim.
+//
+// A test package whose tests need gpio-sim calls Main from TestMain; on the host it boots one
+// VM with the requested chips and runs the whole test binary in it, with the same flags, so
+// `go test -v` output, -run filters and the exit status pass through unchanged:
+//
+//	func TestMain(m *testing.M) { os.Exit(vmtest.Main(m, sim.Bank{Label: "a", Lines: ...})) }
+//
+// Inside the VM, sim.FromEnv describes the chips. When the VM lane is not available (no
+// kernel built, no QEMU) the package is skipped with the reason, unless GPIOHIL_REQUIRE_VM=1
+// (set by `make test`), in which case that is a failure: CI must not pass by skipping.
+package vmtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gpiohil/gpiohil/harness/sim"
+	"github.com/gpiohil/gpiohil/harness/vm"
+	"github.com/gpiohil/gpiohil/harness/vm/guest"
+)
+
+// EnvRequire makes a missing VM lane a failure instead of a skip.
+const EnvRequire = "GPIOHIL_REQUIRE_VM"
+
+// EnvBinary names a prebuilt, statically linked gpiohil binary to boot the VM with.
+const EnvBinary = "GPIOHIL_BIN"
+
+// InVM reports whether this process runs inside gpiohil's VM.
+func InVM() bool { return os.Getenv(guest.EnvInVM) == "1" }
+
+// Missing says why the VM lane cannot run here, or "" when it can.
+func Missing() string {
+	if _, err := exec.LookPath(vm.DefaultQEMU); err != nil {
+		return vm.DefaultQEMU + " not found (sudo apt-get install qemu-system-x86)"
+	}
+	if _, err := os.Stat(vm.DefaultKernel()); err != nil {
+		return "no VM kernel at " + vm.DefaultKernel() + " (run: make kernel)"
+	}
+	return ""
+}
+
+// Require skips t, or fails it under GPIOHIL_REQUIRE_VM=1, when the VM lane cannot run.
+func Require(t testing.TB) {
+	t.Helper()
+	if why := Missing(); why != "" {
+		if os.Getenv(EnvRequire) == "1" {
+			t.Fatalf("VM lane required (%s=1) but unavailable: %s", EnvRequire, why)
+		}
+		t.Skipf("VM lane unavailable: %s", why)
+	}
+}
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// Binary returns a statically linked gpiohil binary: $GPIOHIL_BIN, or one built once per test
+// process with `go build` into a temporary directory.
+func Binary(t testing.TB) string {
+	t.Helper()
+	p, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func binary() (string, error) {
+	if p := os.Getenv(EnvBinary); p != "" {
+		return filepath.Abs(p)
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gpiohil-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, "gpiohil")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", buildPath, "github.com/gpiohil/gpiohil/cmd/gpiohil")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build gpiohil for the VM: %v\n%s", err, out)
+		}
+	})
+	return buildPath, buildErr
+}
+
+// Main runs the test binary's tests inside a VM with the given gpio-sim banks and returns the
+// exit status for os.Exit. Inside the VM it just runs m.
+func Main(m *testing.M, banks ...sim.Bank) int {
+	if InVM() {
+		return m.Run()
+	}
+	if why := Missing(); why != "" {
+		if os.Getenv(EnvRequire) == "1" {
+			fmt.Fprintf(os.Stderr, "FAIL: VM lane required (%s=1) but unavailable: %s\n", EnvRequire, why)
+			return 1
+		}
+		fmt.Printf("SKIP: these tests need gpio-sim and the VM lane is unavailable: %s\n", why)
+		return 0
+	}
+	bin, err := binary()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if buildPath != "" {
+		defer os.RemoveAll(filepath.Dir(buildPath))
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	res, err := vm.Run(context.Background(), vm.Config{
+		Args: append([]string{self}, os.Args[1:]...),
+		Sim:  banks,
+		Init: bin,
+		// go test builds the binary under the host's /tmp, which the guest covers with its
+		// own tmpfs; share the build directory back (read-write: the binary writes its test log there).
+		Shares:  []vm.Share{{Path: filepath.Dir(self)}},
+		Timeout: vm.DefaultTimeout + time.Minute,
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: running the tests in the VM: %v\n", err)
+		return 1
+	}
+	return res.Code
+}
