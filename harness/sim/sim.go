@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/warthog618/go-gpiocdev"
 	"github.com/warthog618/go-gpiosim"
 )
 
@@ -214,4 +215,41 @@ func chipLabels(chips []Chip) string {
 // Attr returns the path of a line's sim attribute (value or pull).
 func (c Chip) Attr(offset int, attr string) string {
 	return filepath.Join(c.Sysfs, fmt.Sprintf("sim_gpio%d", offset), attr)
+}
+
+// Lookup finds an existing gpio-sim chip by label on the running kernel, with its line names.
+func Lookup(label string) (Chip, error) {
+	var seen []string
+	for _, name := range gpiocdev.Chips() {
+		c, err := gpiocdev.NewChip(name)
+		if err != nil {
+			continue
+		}
+		if c.Label != label {
+			seen = append(seen, c.Label)
+			c.Close()
+			continue
+		}
+		defer c.Close()
+		sysfs, err := filepath.EvalSymlinks(filepath.Join("/sys/bus/gpio/devices", name))
+		if err != nil {
+			return Chip{}, fmt.Errorf("sim: chip %q (%s): %w", label, name, err)
+		}
+		if _, err := os.Stat(filepath.Join(sysfs, "sim_gpio0")); err != nil {
+			return Chip{}, fmt.Errorf("sim: chip %q (%s) is not a gpio-sim chip (no sim_gpio0 in %s)", label, name, sysfs)
+		}
+		ch := Chip{Label: label, Name: name, Dev: filepath.Join("/dev", name), Sysfs: sysfs}
+		for i := range c.Lines() {
+			info, err := c.LineInfo(i)
+			if err != nil {
+				return Chip{}, fmt.Errorf("sim: line info of %s offset %d: %w", name, i, err)
+			}
+			ch.Lines = append(ch.Lines, info.Name)
+		}
+		return ch, nil
+	}
+	if len(seen) == 0 {
+		return Chip{}, fmt.Errorf("sim: no chip labelled %q: this kernel has no GPIO chips", label)
+	}
+	return Chip{}, fmt.Errorf("sim: no chip labelled %q (chips here: %s)", label, strings.Join(seen, ", "))
 }

@@ -1,0 +1,364 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/warthog618/go-gpiocdev"
+	"golang.org/x/sys/unix"
+
+	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/sim"
+)
+
+// Consumer is the consumer name the harness requests lines with, so line info and busy
+// errors name it.
+const Consumer = "gpiohil"
+
+// GPIOSim is the bench on gpio-sim chips of the running kernel.
+//
+// What it can see: the line's level (the sim "value" attribute), the simulated pull ("pull"),
+// whether the line is driven (while requested from line info; when free by briefly flipping
+// the simulated pull and watching whether the value follows, then putting it back), and who
+// holds it. gpio-sim cannot simulate a floating line: an undriven line always follows its
+// simulated pull, and "bias disabled" leaves that pull as it was.
+type GPIOSim struct {
+	chips   []sim.Chip
+	created *sim.Sim // non-nil when this bench created the chips and must remove them
+
+	mu      sync.Mutex
+	open    map[string]*gpiocdev.Chip
+	touched map[Line]bool
+	plat    map[string]observe.Platform
+}
+
+// NewGPIOSim creates the banks as gpio-sim chips on the running kernel (root, configfs and
+// gpio-sim needed) and returns a bench over them; Close removes them.
+func NewGPIOSim(banks []sim.Bank) (*GPIOSim, error) {
+	s, err := sim.Create(banks)
+	if err != nil {
+		return nil, err
+	}
+	b := AttachGPIOSim(s.Chips())
+	b.created = s
+	return b, nil
+}
+
+// AttachGPIOSim returns a bench over chips that already exist, such as those `gpiohil vm run
+// --sim` created (sim.FromEnv).
+func AttachGPIOSim(chips []sim.Chip) *GPIOSim {
+	return &GPIOSim{chips: chips, open: map[string]*gpiocdev.Chip{}, touched: map[Line]bool{}, plat: map[string]observe.Platform{}}
+}
+
+// Kind implements Bench.
+func (b *GPIOSim) Kind() string { return KindGPIOSim }
+
+// Can implements Bench.
+func (b *GPIOSim) Can() []string {
+	return []string{observe.CanDirection, observe.CanLevel, observe.CanDrive, observe.CanPull, observe.CanOwner}
+}
+
+// Lines implements Bench.
+func (b *GPIOSim) Lines() []Line {
+	var ls []Line
+	for _, c := range b.chips {
+		for i, n := range c.Lines {
+			ls = append(ls, Line{Chip: c.Label, ChipName: c.Name, Dev: c.Dev, Name: n, Offset: i})
+		}
+	}
+	return ls
+}
+
+// Line implements Bench.
+func (b *GPIOSim) Line(name string) (Line, error) {
+	for _, l := range b.Lines() {
+		if l.Name == name {
+			return l, nil
+		}
+	}
+	var labels []string
+	for _, c := range b.chips {
+		labels = append(labels, c.Label)
+	}
+	return Line{}, fmt.Errorf("bench %s: %w: %q is on none of the chips %s", b.Kind(), ErrNoLine, name, strings.Join(labels, ", "))
+}
+
+func (b *GPIOSim) simChip(l Line) (sim.Chip, error) {
+	c, err := sim.Find(b.chips, l.Chip)
+	if err != nil {
+		return c, fmt.Errorf("bench %s: %w", b.Kind(), err)
+	}
+	return c, nil
+}
+
+// chip returns an open handle on the line's chip. Opening a chip does not touch its lines.
+func (b *GPIOSim) chip(l Line) (*gpiocdev.Chip, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c, ok := b.open[l.ChipName]; ok {
+		return c, nil
+	}
+	c, err := gpiocdev.NewChip(l.ChipName, gpiocdev.WithConsumer(Consumer))
+	if err != nil {
+		return nil, chipError(l, err)
+	}
+	b.open[l.ChipName] = c
+	return c, nil
+}
+
+func chipError(l Line, err error) error {
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("open %s (chip %s): %w; run as root or join the group that owns it (usually gpio)", l.Dev, l.Chip, err)
+	}
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("open %s (chip %s): %w; the chip is gone", l.Dev, l.Chip, err)
+	}
+	return fmt.Errorf("open %s (chip %s): %w", l.Dev, l.Chip, err)
+}
+
+// request requests l with opts and releases it at once, naming the holder when it is busy.
+func (b *GPIOSim) request(l Line, opts ...gpiocdev.LineReqOption) error {
+	c, err := b.chip(l)
+	if err != nil {
+		return err
+	}
+	req, err := c.RequestLine(l.Offset, append(opts, gpiocdev.WithConsumer(Consumer))...)
+	if errors.Is(err, unix.EBUSY) {
+		be := &BusyError{Line: l}
+		if info, ierr := c.LineInfo(l.Offset); ierr == nil {
+			be.Consumer = info.Consumer
+		}
+		return be
+	}
+	if err != nil {
+		return fmt.Errorf("request line %s: %w", l, err)
+	}
+	return req.Close()
+}
+
+func biasOption(bias string) (gpiocdev.LineBias, error) {
+	switch bias {
+	case BiasPullUp:
+		return gpiocdev.WithPullUp, nil
+	case BiasPullDown:
+		return gpiocdev.WithPullDown, nil
+	case BiasDisabled:
+		return gpiocdev.WithBiasDisabled, nil
+	}
+	return 0, fmt.Errorf("bias %q: want pull-up, pull-down or disabled", bias)
+}
+
+// Prepare implements Bench. On gpio-sim a pull-up or pull-down bias also sets the simulated
+// pull, which stays after the release; an output returns to that pull when released.
+func (b *GPIOSim) Prepare(l Line, s State) error {
+	bias, err := biasOption(s.Bias)
+	if err != nil {
+		return err
+	}
+	var dir gpiocdev.LineReqOption = gpiocdev.AsInput
+	switch s.Direction {
+	case observe.Input:
+	case observe.Output:
+		dir = gpiocdev.AsOutput(s.Value)
+	default:
+		return fmt.Errorf("prepare %s: direction %q: want input or output", l, s.Direction)
+	}
+	b.mu.Lock()
+	b.touched[l] = true
+	b.mu.Unlock()
+	if err := b.request(l, dir, bias); err != nil {
+		return fmt.Errorf("prepare %s as %s: %w", l, s, err)
+	}
+	return nil
+}
+
+// DefaultPull is gpio-sim's simulated pull of a new line, which Restore returns lines to.
+const DefaultPull = observe.PullDown
+
+// Restore implements Bench: input with bias disabled, released, and gpio-sim's default pull,
+// which is as close to "no pull" as gpio-sim gets.
+func (b *GPIOSim) Restore(l Line) error {
+	if err := b.request(l, gpiocdev.AsInput, gpiocdev.WithBiasDisabled); err != nil {
+		return fmt.Errorf("restore %s: %w", l, err)
+	}
+	c, err := b.simChip(l)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(c.Attr(l.Offset, "pull"), []byte(DefaultPull), 0); err != nil {
+		return fmt.Errorf("restore %s: set the simulated pull: %w", l, err)
+	}
+	return nil
+}
+
+func readAttr(path string) (string, error) {
+	v, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return strings.TrimSpace(string(v)), nil
+}
+
+func opposite(pull string) string {
+	if pull == observe.PullUp {
+		return observe.PullDown
+	}
+	return observe.PullUp
+}
+
+func pullLevel(pull string) string {
+	if pull == observe.PullUp {
+		return "1"
+	}
+	return "0"
+}
+
+// Observe implements Bench. It never requests the line. On a free line it flips the
+// simulated pull for a moment to learn whether anything drives the line, and puts it back; it
+// never does so on a requested input, where the flip would be an edge the holder could see.
+func (b *GPIOSim) Observe(l Line) (observe.Observation, error) {
+	sc, err := b.simChip(l)
+	if err != nil {
+		return observe.Observation{}, err
+	}
+	o := observe.New(l.Chip, l.Name, l.Offset, b.Can(), b.platform(l))
+	c, err := b.chip(l)
+	if err != nil {
+		return o, err
+	}
+	info, err := c.LineInfo(l.Offset)
+	if err != nil {
+		return o, fmt.Errorf("line info of %s: %w", l, err)
+	}
+	valuePath, pullPath := sc.Attr(l.Offset, "value"), sc.Attr(l.Offset, "pull")
+	value, err := readAttr(valuePath)
+	if err != nil {
+		return o, err
+	}
+	pull, err := readAttr(pullPath)
+	if err != nil {
+		return o, err
+	}
+	o.Level, o.Pull = value, pull
+	o.Evidencef("sim value=%s, sim pull=%s", value, pull)
+	if info.Used {
+		o.Owner, o.Consumer = observe.Used, info.Consumer
+		o.Evidencef("line info: used by %q (direction and bias in line info are current while requested)", info.Consumer)
+		if info.Config.Direction == gpiocdev.LineDirectionOutput {
+			o.Direction, o.Drive = observe.Output, observe.Driven
+		} else {
+			o.Direction, o.Drive = observe.Input, observe.Pulled
+		}
+		o.Evidencef("line info: direction %s, bias %s", o.Direction, biasName(info.Config.Bias))
+		return o, nil
+	}
+	o.Owner = observe.Free
+	o.Evidencef("line info: free (its cached direction is not evidence after a release)")
+	// Probe: flip the simulated pull; an undriven line follows it.
+	flip := opposite(pull)
+	if err := os.WriteFile(pullPath, []byte(flip), 0); err != nil {
+		return o, fmt.Errorf("probe %s: set the simulated pull: %w", l, err)
+	}
+	flipped, rerr := readAttr(valuePath)
+	if err := os.WriteFile(pullPath, []byte(pull), 0); err != nil {
+		return o, fmt.Errorf("probe %s: put the simulated pull back to %s: %w", l, pull, err)
+	}
+	if rerr != nil {
+		return o, rerr
+	}
+	if back, err := readAttr(valuePath); err != nil || back != value {
+		return o, fmt.Errorf("probe %s: value %s before the probe but %s after it (%v)", l, value, back, err)
+	}
+	if flipped == pullLevel(flip) && value == pullLevel(pull) {
+		o.Direction, o.Drive = observe.Input, observe.Pulled
+		o.Evidencef("probe: value followed the simulated pull (%s to %s and back): not driven", pull, flip)
+	} else {
+		o.Direction, o.Drive = observe.Output, observe.Driven
+		o.Evidencef("probe: value stayed %s while the simulated pull went %s to %s: driven", value, pull, flip)
+	}
+	return o, nil
+}
+
+func biasName(b gpiocdev.LineBias) string {
+	switch b {
+	case gpiocdev.WithPullUp:
+		return BiasPullUp
+	case gpiocdev.WithPullDown:
+		return BiasPullDown
+	case gpiocdev.WithBiasDisabled:
+		return BiasDisabled
+	}
+	return "as-is"
+}
+
+func (b *GPIOSim) platform(l Line) observe.Platform {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p, ok := b.plat[l.ChipName]
+	if !ok {
+		p = observe.ReadPlatform(b.Kind(), l.ChipName)
+		b.plat[l.ChipName] = p
+	}
+	return p
+}
+
+// Close implements Bench: restores every line the bench touched, closes its chip handles and
+// removes the chips it created.
+func (b *GPIOSim) Close() error {
+	var errs []error
+	b.mu.Lock()
+	var touched []Line
+	for l := range b.touched {
+		touched = append(touched, l)
+	}
+	b.mu.Unlock()
+	for _, l := range touched {
+		if err := b.Restore(l); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	b.mu.Lock()
+	for n, c := range b.open {
+		c.Close()
+		delete(b.open, n)
+	}
+	b.touched = map[Line]bool{}
+	b.mu.Unlock()
+	if b.created != nil {
+		b.created.Close()
+		b.created = nil
+	}
+	return errors.Join(errs...)
+}
+
+// ObserveSim observes lines of an existing gpio-sim chip, found by label on the running
+// kernel. Lines are given by name or offset.
+func ObserveSim(label string, lines []string) ([]observe.Observation, error) {
+	c, err := sim.Lookup(label)
+	if err != nil {
+		return nil, err
+	}
+	b := AttachGPIOSim([]sim.Chip{c})
+	defer b.Close()
+	var obs []observe.Observation
+	for _, name := range lines {
+		l, err := b.Line(name)
+		if err != nil {
+			off, aerr := strconv.Atoi(name)
+			if aerr != nil || off < 0 || off >= len(c.Lines) {
+				return nil, fmt.Errorf("%w (and it is not an offset 0 to %d)", err, len(c.Lines)-1)
+			}
+			l = b.Lines()[off]
+		}
+		o, err := b.Observe(l)
+		if err != nil {
+			return nil, err
+		}
+		obs = append(obs, o)
+	}
+	return obs, nil
+}

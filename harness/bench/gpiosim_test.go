@@ -1,0 +1,315 @@
+package bench_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/warthog618/go-gpiocdev"
+
+	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/sim"
+	"github.com/gpiohil/gpiohil/harness/vmtest"
+)
+
+var banks = []sim.Bank{
+	{Label: "bench-a", Lines: []string{"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7"}},
+	{Label: "bench-b", Lines: []string{"b0", "b1"}},
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv("BENCH_TEST_HELPER") == "observe" {
+		os.Exit(observeHelper())
+	}
+	os.Exit(vmtest.Main(m, banks...))
+}
+
+// newBench attaches to the VM's chips and restores everything when the test ends.
+func newBench(t *testing.T) *bench.GPIOSim {
+	t.Helper()
+	chips, err := sim.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bench.AttachGPIOSim(chips)
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("close bench: %v", err)
+		}
+	})
+	return b
+}
+
+func line(t *testing.T, b bench.Bench, name string) bench.Line {
+	t.Helper()
+	l, err := b.Line(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// simAttrs reads the simulator's own view of a line, independent of the observer.
+func simAttrs(t *testing.T, l bench.Line) (value, pull string) {
+	t.Helper()
+	chips, _ := sim.FromEnv()
+	c, err := sim.Find(chips, l.Chip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := os.ReadFile(c.Attr(l.Offset, "value"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := os.ReadFile(c.Attr(l.Offset, "pull"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(v)), strings.TrimSpace(string(p))
+}
+
+func observeOK(t *testing.T, b bench.Bench, l bench.Line) observe.Observation {
+	t.Helper()
+	v0, p0 := simAttrs(t, l)
+	o, err := b.Observe(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1, p1 := simAttrs(t, l); v1 != v0 || p1 != p0 {
+		t.Errorf("observing %s changed it: value %s->%s, pull %s->%s", l.Name, v0, v1, p0, p1)
+	}
+	return o
+}
+
+// The evidence table: each pre-state, prepared by a request that is then released, as gpio-sim
+// leaves it. gpio-sim returns a released line to its simulated pull; a pull-up or pull-down
+// bias overwrites that pull and it stays; bias disabled leaves it as it was (pull-down here,
+// the default the bench restores to).
+func TestObserveAfterEveryPreState(t *testing.T) {
+	for _, tc := range []struct {
+		state string
+		level string
+		pull  string
+	}{
+		{"input pull-up", "1", observe.PullUp},
+		{"input pull-down", "0", observe.PullDown},
+		{"input disabled", "0", observe.PullDown},
+		{"output high pull-up", "1", observe.PullUp},
+		{"output high pull-down", "0", observe.PullDown},
+		{"output high disabled", "0", observe.PullDown},
+		{"output low pull-up", "1", observe.PullUp},
+		{"output low pull-down", "0", observe.PullDown},
+		{"output low disabled", "0", observe.PullDown},
+	} {
+		t.Run(tc.state, func(t *testing.T) {
+			b := newBench(t)
+			l := line(t, b, "a1")
+			st, err := bench.ParseState(tc.state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Prepare(l, st); err != nil {
+				t.Fatal(err)
+			}
+			o := observeOK(t, b, l)
+			want := observe.Observation{Direction: observe.Input, Level: tc.level, Drive: observe.Pulled, Pull: tc.pull, Owner: observe.Free}
+			if o.Direction != want.Direction || o.Level != want.Level || o.Drive != want.Drive || o.Pull != want.Pull || o.Owner != want.Owner {
+				t.Errorf("after %s released: %s (owner %s)\nwant %s (owner free)\nevidence: %q", tc.state, o.State(), o.Owner, want.State(), o.Evidence)
+			}
+		})
+	}
+}
+
+// While a process holds the line, line info is current and the observer uses it.
+func TestObserveWhileHeld(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  []gpiocdev.LineReqOption
+		state string
+		level string
+	}{
+		{"output high", []gpiocdev.LineReqOption{gpiocdev.AsOutput(1)}, "output high driven", "1"},
+		{"output low over pull-up", []gpiocdev.LineReqOption{gpiocdev.AsOutput(0), gpiocdev.WithPullUp}, "output low driven", "0"},
+		{"input pull-up", []gpiocdev.LineReqOption{gpiocdev.AsInput, gpiocdev.WithPullUp}, "input high pulled pull-up", "1"},
+		{"input pull-down with edges", []gpiocdev.LineReqOption{gpiocdev.WithPullDown, gpiocdev.WithBothEdges}, "input low pulled pull-down", "0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBench(t)
+			l := line(t, b, "a2")
+			events := make(chan gpiocdev.LineEvent, 8)
+			opts := append(tc.opts, gpiocdev.WithConsumer("test-holder"), gpiocdev.WithEventHandler(func(e gpiocdev.LineEvent) { events <- e }))
+			req, err := gpiocdev.RequestLine(l.ChipName, l.Offset, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { req.Close(); b.Restore(l) })
+			o := observeOK(t, b, l)
+			if o.State() != tc.state || o.Owner != observe.Used || o.Consumer != "test-holder" {
+				t.Errorf("held %s: %s, owner %s %q; want %s used by test-holder\nevidence: %q", tc.name, o.State(), o.Owner, o.Consumer, tc.state, o.Evidence)
+			}
+			select {
+			case e := <-events:
+				t.Errorf("observing raised an edge on the held line: %+v", e)
+			case <-time.After(50 * time.Millisecond): // events arrive within microseconds in the VM
+			}
+		})
+	}
+}
+
+func TestObserveDoesNotRequestTheLine(t *testing.T) {
+	b := newBench(t)
+	l := line(t, b, "a3")
+	c, err := gpiocdev.NewChip(l.ChipName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	changes := make(chan gpiocdev.LineInfoChangeEvent, 8)
+	if _, err := c.WatchLineInfo(l.Offset, func(e gpiocdev.LineInfoChangeEvent) { changes <- e }); err != nil {
+		t.Fatal(err)
+	}
+	observeOK(t, b, l)
+	select {
+	case e := <-changes:
+		t.Errorf("observing changed the line's info (requested or reconfigured it): %+v", e)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func TestPlatformFacts(t *testing.T) {
+	b := newBench(t)
+	o := observeOK(t, b, line(t, b, "b0"))
+	if o.Platform.Bench != bench.KindGPIOSim || o.Platform.Driver != "gpio-sim" || !strings.HasPrefix(o.Platform.Kernel, "6.") {
+		t.Errorf("platform = %+v, want gpio-sim bench and driver, a 6.x kernel", o.Platform)
+	}
+	if o.Platform.Persist != "" {
+		t.Errorf("persist = %q on a kernel without pinctrl-bcm2835", o.Platform.Persist)
+	}
+	if !o.Has(observe.CanPull) || o.Chip != "bench-b" || o.Line != "b0" || o.Offset != 0 {
+		t.Errorf("observation = %+v", o)
+	}
+}
+
+func TestCloseRestoresTouchedLines(t *testing.T) {
+	chips, _ := sim.FromEnv()
+	b := bench.AttachGPIOSim(chips)
+	l := line(t, b, "a4")
+	if err := b.Prepare(l, bench.State{Direction: observe.Input, Bias: bench.BiasPullUp}); err != nil {
+		t.Fatal(err)
+	}
+	if v, p := simAttrs(t, l); v != "1" || p != "pull-up" {
+		t.Fatalf("prepared pull-up: value %s pull %s", v, p)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v, p := simAttrs(t, l); v != "0" || p != bench.DefaultPull {
+		t.Errorf("after Close: value %s pull %s, want 0 and %s", v, p, bench.DefaultPull)
+	}
+	c, _ := gpiocdev.NewChip(l.ChipName)
+	defer c.Close()
+	if info, _ := c.LineInfo(l.Offset); info.Used {
+		t.Errorf("after Close the line is still requested by %q", info.Consumer)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	b := newBench(t)
+	t.Run("missing line", func(t *testing.T) {
+		_, err := b.Line("nope")
+		if !errors.Is(err, bench.ErrNoLine) || !strings.Contains(err.Error(), `"nope" is on none of the chips bench-a, bench-b`) {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("missing chip", func(t *testing.T) {
+		_, err := b.Observe(bench.Line{Chip: "gone", ChipName: "gpiochip9", Name: "x"})
+		if err == nil || !strings.Contains(err.Error(), `no chip labelled "gone" (have bench-a, bench-b)`) {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("busy line names its holder", func(t *testing.T) {
+		l := line(t, b, "a5")
+		req, err := gpiocdev.RequestLine(l.ChipName, l.Offset, gpiocdev.AsOutput(1), gpiocdev.WithConsumer("test-holder"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer req.Close()
+		err = b.Prepare(l, bench.State{Direction: observe.Input, Bias: bench.BiasPullUp})
+		var be *bench.BusyError
+		if !errors.As(err, &be) || be.Consumer != "test-holder" || !strings.Contains(err.Error(), `held by "test-holder"`) {
+			t.Errorf("err = %v, want a busy error naming test-holder", err)
+		}
+	})
+	t.Run("bad state", func(t *testing.T) {
+		for _, s := range []string{"", "input", "input sideways", "output 1 pull-up", "output high"} {
+			if _, err := bench.ParseState(s); err == nil || !strings.Contains(err.Error(), "want 'input BIAS' or 'output high|low BIAS'") {
+				t.Errorf("ParseState(%q) err = %v", s, err)
+			}
+		}
+	})
+	t.Run("no permission", func(t *testing.T) {
+		// Run the observer as nobody from a copy of this test binary on the guest's tmpfs.
+		dir, err := os.MkdirTemp("/tmp", "nobody-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		os.Chmod(dir, 0o755)
+		self := filepath.Join(dir, "bench.test")
+		data, err := os.ReadFile(os.Args[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(self, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(self)
+		cmd.Env = append(os.Environ(), "BENCH_TEST_HELPER=observe")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "permission denied; run as root or join the group that owns it (usually gpio)") {
+			t.Errorf("as nobody: %v\n%s", err, out)
+		}
+	})
+}
+
+// observeHelper observes line a0 and prints the error, for the permission test.
+func observeHelper() int {
+	chips, err := sim.FromEnv()
+	if err != nil {
+		println(err.Error())
+		return 3
+	}
+	b := bench.AttachGPIOSim(chips)
+	l, _ := b.Line("a0")
+	if _, err := b.Observe(l); err != nil {
+		println(err.Error())
+		return 1
+	}
+	return 0
+}
+
+func TestObserveSimByLabel(t *testing.T) {
+	obs, err := bench.ObserveSim("bench-b", []string{"b1", "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs) != 2 || obs[0].Line != "b1" || obs[1].Line != "b0" || obs[1].State() != "input low pulled pull-down" {
+		t.Errorf("observations = %+v", obs)
+	}
+	for _, tc := range []struct{ label, line, want string }{
+		{"nope", "b0", `no chip labelled "nope" (chips here: bench-a, bench-b)`},
+		{"bench-b", "zz", `"zz" is on none of the chips bench-b (and it is not an offset 0 to 1)`},
+		{"bench-b", "2", "not an offset 0 to 1"},
+	} {
+		if _, err := bench.ObserveSim(tc.label, []string{tc.line}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ObserveSim(%s, %s) err = %v, want %q", tc.label, tc.line, err, tc.want)
+		}
+	}
+}
