@@ -5,6 +5,7 @@
 //
 //	gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
 //	gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
+//	gpiohil observe [--json] CHIP LINE...     what gpio-sim lines are doing, without requesting them
 //
 // `gpiohil vm run` boots the kernel built by `make kernel`, shares the host's root file system
 // read-only and the current directory read-write, creates the gpio-sim chips asked for with
@@ -59,9 +60,18 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// parseError turns a flag parsing error into a usage error; -h stays flag.ErrHelp.
+func parseError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usageError{err.Error()}
+}
+
 const usage = `usage:
   gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
   gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
+  gpiohil observe [--json] CHIP LINE...     what gpio-sim lines are doing, without requesting them
 run 'gpiohil COMMAND -h' for a command's flags
 `
 
@@ -81,6 +91,8 @@ func mainImpl(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		code, err = vmRun(ctx, args[2:], stdout, stderr)
 	case "smoke":
 		code, err = smokeCmd(ctx, args[1:], stdout, stderr)
+	case "observe":
+		code, err = observeCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
