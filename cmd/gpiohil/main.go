@@ -6,6 +6,7 @@
 //	gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
 //	gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
 //	gpiohil observe [--json] CHIP LINE...     what gpio-sim lines are doing, without requesting them
+//	gpiohil drive [flags] LINE[=VALUE]...     set GPIO lines, then exit, clean up, hold or crash (the reference tool)
 //
 // `gpiohil vm run` boots the kernel built by `make kernel`, shares the host's root file system
 // read-only and the current directory read-write, creates the gpio-sim chips asked for with
@@ -33,6 +34,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/gpiohil/gpiohil/harness/runner"
 	"github.com/gpiohil/gpiohil/harness/vm/guest"
 )
 
@@ -47,6 +49,9 @@ func main() {
 	if guest.IsAgent() {
 		guest.Main()
 	}
+	// When the runner asked for an intermediate parent (to test a tool's parent dying), this
+	// process is that parent and never returns from here.
+	runner.MaybeRunParent()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := mainImpl(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -72,6 +77,7 @@ const usage = `usage:
   gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
   gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
   gpiohil observe [--json] CHIP LINE...     what gpio-sim lines are doing, without requesting them
+  gpiohil drive [flags] LINE[=VALUE]...     set GPIO lines, then exit, clean up, hold or crash (the reference tool)
 run 'gpiohil COMMAND -h' for a command's flags
 `
 
@@ -93,6 +99,8 @@ func mainImpl(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		code, err = smokeCmd(ctx, args[1:], stdout, stderr)
 	case "observe":
 		code, err = observeCmd(ctx, args[1:], stdout, stderr)
+	case "drive":
+		code, err = driveCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,272 @@
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"text/template"
+)
+
+// Bias is a line bias in the harness's own words.
+type Bias string
+
+// The biases an action can be asked to apply.
+const (
+	AsIs     Bias = "as-is"
+	Disabled Bias = "disabled"
+	PullUp   Bias = "pull-up"
+	PullDown Bias = "pull-down"
+)
+
+// Biases lists every known bias.
+var Biases = []Bias{AsIs, Disabled, PullUp, PullDown}
+
+// ActionName names one of the standard actions a profile may provide.
+type ActionName string
+
+// The standard actions; the package documentation says what each one does.
+const (
+	SetOutput   ActionName = "set-output"
+	SetInput    ActionName = "set-input"
+	Cleanup     ActionName = "cleanup"
+	Hold        ActionName = "hold"
+	HoldCleanup ActionName = "hold-cleanup"
+	Crash       ActionName = "crash"
+)
+
+// ActionNames lists every known action, in the order reports show them.
+var ActionNames = []ActionName{SetOutput, SetInput, Cleanup, Hold, HoldCleanup, Crash}
+
+// Promise is what a tool's documentation says about a line after the process ends.
+type Promise string
+
+// The promises a profile can record; the package documentation defines each.
+const (
+	Keeps             Promise = "keeps"
+	Input             Promise = "input"
+	InputNoPull       Promise = "input-no-pull"
+	ReleasedUndefined Promise = "released-undefined"
+	Unspecified       Promise = "unspecified"
+)
+
+// PromiseValues lists every known promise.
+var PromiseValues = []Promise{Keeps, Input, InputNoPull, ReleasedUndefined, Unspecified}
+
+// BenchKinds lists the bench kinds a profile may name in bench-kinds: a
+// gpio-sim chip (on the host or in the VM), the emulated Raspberry Pi 3 and a
+// real Raspberry Pi.
+var BenchKinds = []string{"gpio-sim", "vm-rpi3", "rpi"}
+
+// Promises records what the tool's documentation promises about the line once
+// the process has ended in each way. Unset entries are Unspecified.
+type Promises struct {
+	AfterExit   Promise // ended by itself, or after its own cleanup
+	AfterSignal Promise // ended by SIGINT or SIGTERM
+	AfterKill   Promise // ended by SIGKILL
+	Source      string  // where the promise is written down
+}
+
+// Action is one standard action of a profile.
+type Action struct {
+	Name         ActionName
+	Command      []string // argv templates, as written in the file
+	Holds        bool     // true: keeps the line until signalled; false: ends by itself
+	SupportsBias []Bias
+	Ready        string // text printed once the lines are set; "" if the tool prints none
+	Promises     Promises
+	Line         int // line of the action in the profile file
+
+	templates []*template.Template
+}
+
+// Profile describes one tool under test. Build it with [Parse], [Load] or
+// [Lookup]; its fields are for reading.
+type Profile struct {
+	Name           string
+	Description    string
+	File           string // file it was read from, as named in error messages
+	InstallHint    string
+	Requires       []string
+	CheckCommand   []string
+	VersionCommand []string
+	VersionMatch   string // regexp; "" if any version will do
+	BenchKinds     []string
+	BiasWords      map[Bias]string
+	Actions        map[ActionName]*Action
+
+	versionRE *regexp.Regexp
+	host      hostTemplates
+}
+
+// hostTemplates are the compiled templates that may only use {{.Self}}.
+type hostTemplates struct {
+	requires, check, version []*template.Template
+}
+
+// Vars are the values a command template can use. Zero Bias means AsIs; an
+// empty Self means [Self]().
+type Vars struct {
+	Self        string
+	Chip        string
+	ChipName    string
+	ChipLabel   string
+	Line        string
+	Offset      int
+	Value       int
+	Bias        Bias
+	SysfsNumber int
+}
+
+// SelfEnv names the environment variable that tells profiles where the
+// gpiohil binary is, for test binaries and suites that are not gpiohil itself.
+const SelfEnv = "GPIOHIL_BIN"
+
+// Self returns the path of the gpiohil binary used for {{.Self}}: $GPIOHIL_BIN
+// if set; else the running executable if it is named gpiohil; else gpiohil
+// as found on PATH (or just "gpiohil", which Installed then reports missing).
+// It never returns another program, such as a test binary, which would run
+// its tests when asked to "drive".
+func Self() string {
+	if s := os.Getenv(SelfEnv); s != "" {
+		return s
+	}
+	if exe, err := os.Executable(); err == nil && filepath.Base(exe) == "gpiohil" {
+		return exe
+	}
+	if p, err := exec.LookPath("gpiohil"); err == nil {
+		return p
+	}
+	return "gpiohil"
+}
+
+var (
+	// ErrUnsupported is matched by errors for an action a profile does not
+	// provide or a bias an action does not support: the spec should skip.
+	ErrUnsupported = errors.New("not supported by the tool")
+
+	// ErrNotFound is matched by the error of [Lookup] for an unknown name.
+	ErrNotFound = errors.New("no such profile")
+)
+
+// Error is a problem in a profile file, at a position in it.
+type Error struct {
+	File   string
+	Line   int
+	Column int // 0 if only the line is known
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	if e.Column == 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+}
+
+// UnsupportedError reports an action the profile does not provide (Bias is
+// empty) or a bias the action does not support. It matches [ErrUnsupported].
+type UnsupportedError struct {
+	Profile string
+	Action  ActionName
+	Bias    Bias
+	Known   []string // the actions, or the biases, that are supported
+}
+
+func (e *UnsupportedError) Error() string {
+	if e.Bias == "" {
+		return fmt.Sprintf("profile %s: action %q %v; it provides: %s",
+			e.Profile, e.Action, ErrUnsupported, strings.Join(e.Known, ", "))
+	}
+	return fmt.Sprintf("profile %s: bias %q for action %q %v; it supports: %s",
+		e.Profile, e.Bias, e.Action, ErrUnsupported, strings.Join(e.Known, ", "))
+}
+
+func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }
+
+// Names returns the names of the actions the profile provides, in the order
+// of [ActionNames].
+func (p *Profile) Names() []ActionName {
+	var names []ActionName
+	for _, n := range ActionNames {
+		if p.Actions[n] != nil {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// Command renders the argv of an action for the given line. It returns an
+// error matching [ErrUnsupported] if the profile does not provide the action
+// or the action does not support v.Bias.
+func (p *Profile) Command(name ActionName, v Vars) ([]string, error) {
+	a := p.Actions[name]
+	if a == nil {
+		return nil, &UnsupportedError{Profile: p.Name, Action: name, Known: strs(p.Names())}
+	}
+	if v.Bias == "" {
+		v.Bias = AsIs
+	}
+	if !slices.Contains(Biases, v.Bias) {
+		return nil, fmt.Errorf("profile %s: unknown bias %q for action %q; known biases: %s",
+			p.Name, v.Bias, name, joinAny(Biases))
+	}
+	if !slices.Contains(a.SupportsBias, v.Bias) {
+		return nil, &UnsupportedError{Profile: p.Name, Action: name, Bias: v.Bias, Known: strs(a.SupportsBias)}
+	}
+	if v.Value != 0 && v.Value != 1 {
+		return nil, fmt.Errorf("profile %s: value %d for action %q; want 0 or 1", p.Name, v.Value, name)
+	}
+	if v.Self == "" {
+		v.Self = Self()
+	}
+	if v.ChipName == "" && strings.HasPrefix(v.Chip, "/dev/") {
+		v.ChipName = strings.TrimPrefix(v.Chip, "/dev/")
+	}
+	v.Bias = Bias(p.biasWord(v.Bias))
+	argv, err := render(a.templates, v)
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: action %q: %w", p.Name, name, err)
+	}
+	return argv, nil
+}
+
+// biasWord returns the tool's spelling of b.
+func (p *Profile) biasWord(b Bias) string {
+	if w, ok := p.BiasWords[b]; ok {
+		return w
+	}
+	return string(b)
+}
+
+// render executes argv templates, dropping elements that render empty.
+func render(ts []*template.Template, v Vars) ([]string, error) {
+	argv := make([]string, 0, len(ts))
+	for _, t := range ts {
+		var b strings.Builder
+		if err := t.Execute(&b, v); err != nil {
+			return nil, err
+		}
+		if b.Len() > 0 {
+			argv = append(argv, b.String())
+		}
+	}
+	if len(argv) == 0 {
+		return nil, errors.New("command renders to an empty argv")
+	}
+	return argv, nil
+}
+
+func strs[T ~string](xs []T) []string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = string(x)
+	}
+	return s
+}
+
+func joinAny[T ~string](xs []T) string { return strings.Join(strs(xs), ", ") }

@@ -1,0 +1,434 @@
+package runner_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gpiohil/gpiohil/harness/runner"
+)
+
+// helperEnv makes the test binary act as a tool under test; its value is the
+// mode, see helper.
+const helperEnv = "GPIOHIL_RUNNER_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	runner.MaybeRunParent()
+	if mode := os.Getenv(helperEnv); mode != "" {
+		helper(mode)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// helper plays a tool. Modes:
+//
+//	exit:N        print to both streams, exit N
+//	hold          print "ready", sleep until a signal kills it
+//	hold-handler  print "ready"; on SIGINT or SIGTERM print "got SIG", exit 3
+//	ignore-term   ignore SIGINT and SIGTERM, print "ready", sleep
+//	hang          print "working", sleep, never "ready"
+//	spew          write 1 MiB to stdout and 100 KiB to stderr, then exit 0
+//	pdeath        ask for SIGTERM when the parent dies, print "ready", sleep
+//	fork:exit     start "sleep 1000" in the same group, print "ready PID", exit 0
+//	fork:pdeath   the same, but ask for SIGTERM when the parent dies and sleep
+func helper(mode string) {
+	sleep := func() {
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
+	switch mode, arg, _ := strings.Cut(mode, ":"); mode {
+	case "exit":
+		fmt.Println("exiting")
+		fmt.Fprintln(os.Stderr, "bye")
+		n, _ := strconv.Atoi(arg)
+		os.Exit(n)
+	case "hold":
+		fmt.Println("ready")
+		sleep()
+	case "hold-handler":
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
+		fmt.Println("ready")
+		fmt.Println("got", <-sigs)
+		os.Exit(3)
+	case "ignore-term":
+		signal.Ignore(unix.SIGINT, unix.SIGTERM)
+		fmt.Println("ready")
+		sleep()
+	case "hang":
+		fmt.Println("working")
+		sleep()
+	case "spew":
+		line := strings.Repeat("x", 1023) + "\n"
+		for range 1024 {
+			os.Stdout.WriteString(line)
+		}
+		for range 100 {
+			os.Stderr.WriteString(line)
+		}
+		os.Stdout.WriteString("END\n")
+	case "pdeath":
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGTERM), 0, 0, 0); err != nil {
+			panic(err)
+		}
+		fmt.Println("ready")
+		sleep()
+	case "fork":
+		if arg == "pdeath" {
+			if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGTERM), 0, 0, 0); err != nil {
+				panic(err)
+			}
+		}
+		child := exec.Command("sleep", "1000")
+		if err := child.Start(); err != nil {
+			panic(err)
+		}
+		fmt.Println("ready", child.Process.Pid)
+		if arg == "pdeath" {
+			sleep()
+		}
+	default:
+		panic("unknown helper mode " + mode)
+	}
+}
+
+// spec returns a Spec that runs the test binary as a helper in mode.
+func spec(mode string, ending runner.Ending) runner.Spec {
+	return runner.Spec{
+		Argv:     []string{os.Args[0]},
+		Env:      append(os.Environ(), helperEnv+"="+mode),
+		Name:     "helper",
+		Ending:   ending,
+		Ready:    "ready",
+		Deadline: 5 * time.Second,
+	}
+}
+
+// procState returns the state letter of process pid, "" if there is none.
+func procState(pid string) string {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return ""
+	}
+	return strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))[0]
+}
+
+// checkGone fails the test if any live process is left in the group.
+func checkGone(t *testing.T, res *runner.Result) {
+	t.Helper()
+	if res == nil {
+		t.Fatal("no result")
+	}
+	if !res.Gone {
+		t.Errorf("Gone = false; want true")
+	}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if f[2] == strconv.Itoa(res.PGID) && f[0] != "Z" {
+			t.Errorf("process %s (state %s) is still in group %d", d.Name(), f[0], res.PGID)
+		}
+	}
+	if res.ParentPID != 0 {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(res.ParentPID)); err == nil {
+			t.Errorf("intermediate parent %d still exists", res.ParentPID)
+		}
+	}
+}
+
+func TestExit(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{0, 3} {
+		res, err := runner.Run(context.Background(), spec(fmt.Sprint("exit:", code), runner.Exit))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGone(t, res)
+		if res.ExitCode != code || res.Signal != 0 || res.Hung || res.Killed || res.Leftovers != 0 {
+			t.Errorf("exit %d: result %+v", code, res)
+		}
+		if string(res.Stdout) != "exiting\n" || string(res.Stderr) != "bye\n" {
+			t.Errorf("exit %d: stdout %q, stderr %q; want %q, %q", code, res.Stdout, res.Stderr, "exiting\n", "bye\n")
+		}
+		if res.Status() != "exit status "+strconv.Itoa(code) || res.PID == 0 || res.PGID != res.PID {
+			t.Errorf("exit %d: status %q, pid %d, pgid %d", code, res.Status(), res.PID, res.PGID)
+		}
+	}
+}
+
+func TestSignalEndings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode     string
+		ending   runner.Ending
+		code     int
+		signal   syscall.Signal
+		inOutput string
+	}{
+		{"hold", runner.SIGINT, -1, unix.SIGINT, ""},
+		{"hold", runner.SIGTERM, -1, unix.SIGTERM, ""},
+		{"hold", runner.SIGKILL, -1, unix.SIGKILL, ""},
+		{"hold-handler", runner.SIGINT, 3, 0, "got interrupt"},
+		{"hold-handler", runner.SIGTERM, 3, 0, "got terminated"},
+	} {
+		t.Run(tc.mode+"/"+tc.ending.String(), func(t *testing.T) {
+			t.Parallel()
+			res, err := runner.Run(context.Background(), spec(tc.mode, tc.ending))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGone(t, res)
+			if res.ExitCode != tc.code || res.Signal != tc.signal || res.Killed || res.Hung {
+				t.Errorf("result %+v; want exit code %d, signal %v", res, tc.code, tc.signal)
+			}
+			if !strings.Contains(string(res.Stdout), tc.inOutput) {
+				t.Errorf("stdout %q; want it to contain %q", res.Stdout, tc.inOutput)
+			}
+			if res.Ready <= 0 || res.Ready > res.Total {
+				t.Errorf("ready after %v, total %v", res.Ready, res.Total)
+			}
+		})
+	}
+}
+
+func TestSettleWithoutReady(t *testing.T) {
+	t.Parallel()
+	s := spec("hold", runner.SIGTERM)
+	s.Ready, s.Settle = "", 150*time.Millisecond
+	res, err := runner.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGone(t, res)
+	if res.Ready < s.Settle || res.Signal != unix.SIGTERM {
+		t.Errorf("ready after %v (want at least %v), signal %v", res.Ready, s.Settle, res.Signal)
+	}
+}
+
+func TestHangIsBoundedAndReported(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode   string
+		ending runner.Ending
+		want   string
+	}{
+		{"hang", runner.Exit, `runner: helper did not exit within 300ms (killed); last output: "working"`},
+		{"ignore-term", runner.SIGTERM, `runner: helper did not exit after SIGTERM within 300ms (killed); last output: "ready"`},
+		{"hang", runner.SIGINT, `runner: helper did not print "ready" within 300ms (killed); last output: "working"`},
+		{"hang", runner.ParentDeath, `runner: helper did not print "ready" within 300ms (killed); last output: "working"`},
+	} {
+		t.Run(tc.mode+"/"+tc.ending.String(), func(t *testing.T) {
+			t.Parallel()
+			s := spec(tc.mode, tc.ending)
+			s.Deadline = 300 * time.Millisecond
+			start := time.Now()
+			res, err := runner.Run(context.Background(), s)
+			if took := time.Since(start); took > s.Deadline+time.Second {
+				t.Errorf("Run took %v with a deadline of %v", took, s.Deadline)
+			}
+			if !errors.Is(err, runner.ErrHung) || err.Error() != tc.want {
+				t.Errorf("error:\n got %v\nwant %s", err, tc.want)
+			}
+			var he *runner.HangError
+			if !errors.As(err, &he) || he.Deadline != s.Deadline {
+				t.Errorf("error %#v is not a *HangError with the deadline", err)
+			}
+			checkGone(t, res)
+			if !res.Hung || !res.Killed || res.Signal != unix.SIGKILL {
+				t.Errorf("hung %v, killed %v, signal %v; want true, true, killed", res.Hung, res.Killed, res.Signal)
+			}
+		})
+	}
+}
+
+func TestExitedEarly(t *testing.T) {
+	t.Parallel()
+	for _, ending := range []runner.Ending{runner.SIGTERM, runner.ParentDeath} {
+		s := spec("exit:1", ending)
+		s.Ready = ""
+		res, err := runner.Run(context.Background(), s)
+		want := `runner: helper exited (exit status 1) before it could be ended by ` + ending.String() +
+			`; a holding action must run until then; last output: "bye"`
+		if !errors.Is(err, runner.ErrExitedEarly) || err.Error() != want {
+			t.Errorf("%v: error:\n got %v\nwant %s", ending, err, want)
+		}
+		checkGone(t, res)
+		if res.ExitCode != 1 || res.Killed {
+			t.Errorf("%v: exit code %d, killed %v; want 1, false", ending, res.ExitCode, res.Killed)
+		}
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	t.Parallel()
+	for argv0, want := range map[string]string{
+		"gpioseta":              `runner: "gpioseta" not found on PATH`,
+		"/nonexistent/gpioseta": `runner: "/nonexistent/gpioseta" does not exist`,
+	} {
+		res, err := runner.Run(context.Background(), runner.Spec{Argv: []string{argv0}})
+		if res != nil || !errors.Is(err, exec.ErrNotFound) || err.Error() != want {
+			t.Errorf("Run(%s) = %v, %v; want nil, %s", argv0, res, err, want)
+		}
+	}
+}
+
+func TestBadSpec(t *testing.T) {
+	t.Parallel()
+	for _, s := range []runner.Spec{
+		{},
+		{Argv: []string{"true"}, Ending: runner.Ending(9)},
+		{Argv: []string{"true"}, Ending: runner.SIGTERM, Settle: time.Second, Deadline: time.Second},
+	} {
+		if res, err := runner.Run(context.Background(), s); err == nil || res != nil {
+			t.Errorf("Run(%+v) = %v, %v; want an error", s, res, err)
+		}
+	}
+}
+
+func TestOutputIsBounded(t *testing.T) {
+	t.Parallel()
+	res, err := runner.Run(context.Background(), spec("spew", runner.Exit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGone(t, res)
+	if len(res.Stdout) != runner.OutputLimit || res.StdoutTotal != 1<<20+4 ||
+		!strings.HasSuffix(string(res.Stdout), "x\nEND\n") {
+		t.Errorf("stdout: kept %d of %d bytes, ending %q; want the last %d of %d, ending with END",
+			len(res.Stdout), res.StdoutTotal, res.Stdout[max(0, len(res.Stdout)-8):], runner.OutputLimit, 1<<20+4)
+	}
+	if len(res.Stderr) != runner.OutputLimit || res.StderrTotal != 100<<10 {
+		t.Errorf("stderr: kept %d of %d bytes; want %d of %d", len(res.Stderr), res.StderrTotal, runner.OutputLimit, 100<<10)
+	}
+}
+
+func TestReadySplitAcrossWrites(t *testing.T) {
+	t.Parallel()
+	s := runner.Spec{Argv: []string{"sh", "-c", "printf re; sleep 0.05; printf 'ady\\n'; exec sleep 100"},
+		Ending: runner.SIGTERM, Ready: "ready", Deadline: 5 * time.Second}
+	res, err := runner.Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGone(t, res)
+	if res.Signal != unix.SIGTERM || res.Ready < 50*time.Millisecond {
+		t.Errorf("signal %v, ready after %v; want SIGTERM after at least 50ms", res.Signal, res.Ready)
+	}
+}
+
+func TestParentDeath(t *testing.T) {
+	t.Parallel()
+	t.Run("tool survives", func(t *testing.T) {
+		t.Parallel()
+		res, err := runner.Run(context.Background(), spec("hold", runner.ParentDeath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGone(t, res)
+		if !res.SurvivedParent || !res.Killed || res.Signal != unix.SIGKILL {
+			t.Errorf("survived %v, killed %v, signal %v; want true, true, killed", res.SurvivedParent, res.Killed, res.Signal)
+		}
+		if res.ParentPID == 0 || res.ParentPID == res.PID || res.PGID != res.ParentPID {
+			t.Errorf("pid %d, parent %d, pgid %d; want a distinct parent leading the group", res.PID, res.ParentPID, res.PGID)
+		}
+		if string(res.Stdout) != "ready\n" {
+			t.Errorf("stdout %q; want the tool's output, %q", res.Stdout, "ready\n")
+		}
+	})
+	t.Run("tool dies with its parent", func(t *testing.T) {
+		t.Parallel()
+		res, err := runner.Run(context.Background(), spec("pdeath", runner.ParentDeath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGone(t, res)
+		if res.SurvivedParent || res.Killed || res.Signal != unix.SIGTERM {
+			t.Errorf("survived %v, killed %v, signal %v; want false, false, terminated", res.SurvivedParent, res.Killed, res.Signal)
+		}
+	})
+}
+
+func TestLeftoversAreKilled(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode   string
+		ending runner.Ending
+		signal syscall.Signal
+	}{
+		{"fork:exit", runner.Exit, 0},
+		{"fork:pdeath", runner.ParentDeath, unix.SIGTERM},
+	} {
+		res, err := runner.Run(context.Background(), spec(tc.mode, tc.ending))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGone(t, res)
+		if res.Leftovers != 1 || res.Signal != tc.signal || res.Killed {
+			t.Errorf("%s: leftovers %d, signal %v, killed %v; want 1, %v, false", tc.mode, res.Leftovers, res.Signal, res.Killed, tc.signal)
+		}
+		_, child, _ := strings.Cut(strings.TrimSpace(string(res.Stdout)), " ")
+		if state := procState(child); child == "" || (state != "" && state != "Z") {
+			t.Errorf("%s: forked child %q is still there in state %s", tc.mode, child, state)
+		}
+	}
+}
+
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	res, err := runner.Run(ctx, spec("hang", runner.Exit))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v; want context.DeadlineExceeded", err)
+	}
+	checkGone(t, res)
+	if !res.Killed || res.Hung {
+		t.Errorf("killed %v, hung %v; want true, false", res.Killed, res.Hung)
+	}
+}
+
+func TestEndingString(t *testing.T) {
+	var names []string
+	for _, e := range runner.Endings {
+		names = append(names, e.String())
+	}
+	if got := strings.Join(names, " "); got != "exit SIGINT SIGTERM SIGKILL parent-death" {
+		t.Errorf("endings: %s", got)
+	}
+	if s := runner.Ending(7).String(); s != "Ending(7)" {
+		t.Errorf("Ending(7).String() = %q", s)
+	}
+}
+
+func TestArgv0IsKept(t *testing.T) {
+	t.Parallel()
+	for _, ending := range []runner.Ending{runner.Exit, runner.ParentDeath} {
+		res, err := runner.Run(context.Background(), runner.Spec{Argv: []string{"cat", "/proc/self/cmdline"}, Ending: ending})
+		if ending == runner.ParentDeath && errors.Is(err, runner.ErrExitedEarly) {
+			err = nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGone(t, res)
+		if want := "cat\x00/proc/self/cmdline\x00"; string(res.Stdout) != want {
+			t.Errorf("%v: the tool saw argv %q; want %q", ending, res.Stdout, want)
+		}
+	}
+}
