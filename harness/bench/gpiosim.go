@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,9 +181,18 @@ func (b *GPIOSim) Prepare(l Line, s State) error {
 const DefaultPull = observe.PullDown
 
 // Restore implements Bench: input with bias disabled, released, and gpio-sim's default pull,
-// which is as close to "no pull" as gpio-sim gets.
+// which is as close to "no pull" as gpio-sim gets. A line a tool left exported in the legacy
+// sysfs interface is unexported first.
 func (b *GPIOSim) Restore(l Line) error {
-	if err := b.request(l, gpiocdev.AsInput, gpiocdev.WithBiasDisabled); err != nil {
+	err := b.request(l, gpiocdev.AsInput, gpiocdev.WithBiasDisabled)
+	var be *BusyError
+	if errors.As(err, &be) && be.Consumer == SysfsConsumer {
+		if uerr := unexport(l); uerr != nil {
+			return fmt.Errorf("restore %s: %w", l, uerr)
+		}
+		err = b.request(l, gpiocdev.AsInput, gpiocdev.WithBiasDisabled)
+	}
+	if err != nil {
 		return fmt.Errorf("restore %s: %w", l, err)
 	}
 	c, err := b.simChip(l)
@@ -361,4 +371,31 @@ func ObserveSim(label string, lines []string) ([]observe.Observation, error) {
 		obs = append(obs, o)
 	}
 	return obs, nil
+}
+
+// SysfsConsumer is the consumer line info names for a line exported in /sys/class/gpio.
+const SysfsConsumer = "sysfs"
+
+// unexport releases a line exported in the legacy sysfs interface.
+func unexport(l Line) error {
+	dirs, _ := filepath.Glob("/sys/class/gpio/gpiochip*")
+	for _, d := range dirs {
+		label, err := os.ReadFile(filepath.Join(d, "label"))
+		if err != nil || strings.TrimSpace(string(label)) != l.Chip {
+			continue
+		}
+		base, err := os.ReadFile(filepath.Join(d, "base"))
+		if err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(string(base)))
+		if err != nil {
+			return fmt.Errorf("%s/base: %w", d, err)
+		}
+		if err := os.WriteFile("/sys/class/gpio/unexport", []byte(strconv.Itoa(n+l.Offset)), 0); err != nil {
+			return fmt.Errorf("unexport GPIO %d (%s) from /sys/class/gpio: %w", n+l.Offset, l, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("line %s is exported in /sys/class/gpio but its chip is not listed there", l)
 }

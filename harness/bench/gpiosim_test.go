@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -311,5 +312,42 @@ func TestObserveSimByLabel(t *testing.T) {
 		if _, err := bench.ObserveSim(tc.label, []string{tc.line}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ObserveSim(%s, %s) err = %v, want %q", tc.label, tc.line, err, tc.want)
 		}
+	}
+}
+
+// A line a tool left exported in /sys/class/gpio (an export outlives its writer) is unexported
+// by Restore.
+func TestRestoreUnexportsSysfsLine(t *testing.T) {
+	b := newBench(t)
+	l := line(t, b, "b1")
+	dirs, _ := filepath.Glob("/sys/class/gpio/gpiochip*")
+	n := -1
+	for _, d := range dirs {
+		if lb, _ := os.ReadFile(filepath.Join(d, "label")); strings.TrimSpace(string(lb)) == l.Chip {
+			base, _ := os.ReadFile(filepath.Join(d, "base"))
+			fmt.Sscan(string(base), &n)
+		}
+	}
+	if n < 0 {
+		t.Fatalf("chip %s not in /sys/class/gpio", l.Chip)
+	}
+	n += l.Offset
+	if err := os.WriteFile("/sys/class/gpio/export", []byte(fmt.Sprint(n)), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fmt.Sprintf("/sys/class/gpio/gpio%d/direction", n), []byte("high"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if o := observeOK(t, b, l); o.Owner != observe.Used || o.Consumer != bench.SysfsConsumer || o.State() != "output high driven" {
+		t.Fatalf("exported line: %s owner %s %q", o.State(), o.Owner, o.Consumer)
+	}
+	if err := b.Restore(l); err != nil {
+		t.Fatal(err)
+	}
+	if o := observeOK(t, b, l); o.Owner != observe.Free || o.State() != "input low pulled pull-down" {
+		t.Errorf("after Restore: %s owner %s, want a free input at the default pull", o.State(), o.Owner)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/sys/class/gpio/gpio%d", n)); err == nil {
+		t.Errorf("gpio%d is still exported", n)
 	}
 }
