@@ -122,13 +122,19 @@ func Main(m *testing.M, banks ...sim.Bank) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// go test builds the binary under the host's /tmp, which the guest covers with its own
+	// tmpfs: share the build directory back (read-write: the binary writes its test log
+	// there), and the gpiohil binary's directory, which tests find in $GPIOHIL_BIN.
+	shares := []vm.Share{{Path: filepath.Dir(self)}}
+	if d := filepath.Dir(bin); d != filepath.Dir(self) {
+		shares = append(shares, vm.Share{Path: d, ReadOnly: true})
+	}
 	res, err := vm.Run(context.Background(), vm.Config{
-		Args: append([]string{self}, os.Args[1:]...),
-		Sim:  banks,
-		Init: bin,
-		// go test builds the binary under the host's /tmp, which the guest covers with its
-		// own tmpfs; share the build directory back (read-write: the binary writes its test log there).
-		Shares:  []vm.Share{{Path: filepath.Dir(self)}},
+		Args:    append([]string{self}, os.Args[1:]...),
+		Env:     append(os.Environ(), EnvBinary+"="+bin),
+		Sim:     banks,
+		Init:    bin,
+		Shares:  shares,
 		Timeout: vm.DefaultTimeout + time.Minute,
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,

@@ -1,0 +1,133 @@
+// Package trial runs one tool action on one line and collects the evidence: the line is
+// prepared in a known pre-state, the tool's action runs as a subprocess and is ended the
+// chosen way (package runner), and once the process is gone the observer says what the line
+// is doing (package observe). This is the loop every persistence and cleanup check is made of.
+//
+//	res, err := trial.Run(ctx, b, line, trial.Case{
+//		Profile: p, Action: profile.SetOutput, Value: 1, Bias: profile.PullUp,
+//		Ending: runner.Exit, Pre: bench.State{Direction: "input", Bias: "pull-down"},
+//	})
+//	// res.Before, res.After: observations; res.Run: how the tool ended.
+package trial
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/runner"
+)
+
+// Deadline bounds one tool run: tools that set a line take milliseconds; a hang is caught well
+// within the time a suite can afford.
+const Deadline = 10 * time.Second
+
+// Case is one trial.
+type Case struct {
+	Profile *profile.Profile
+	Action  profile.ActionName
+	Value   int
+	Bias    profile.Bias
+	Ending  runner.Ending
+	Pre     bench.State // the line's state before the tool runs
+}
+
+func (c Case) String() string {
+	return fmt.Sprintf("%s %s value %d bias %s, ended by %s, from %s", c.Profile.Name, c.Action, c.Value, c.Bias, c.Ending, c.Pre)
+}
+
+// Result is what a trial found.
+type Result struct {
+	Case   Case
+	Argv   []string
+	Before observe.Observation // after preparing, before the tool ran
+	After  observe.Observation // after the tool's process was gone
+	Run    *runner.Result
+}
+
+// ErrSkip is matched by errors that mean the trial cannot be made here (the tool is not
+// installed, or does not support the action or bias): a skip with that reason, not a failure.
+var ErrSkip = errors.New("skipped")
+
+// SkipError says why a trial was skipped.
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return e.Reason }
+
+// Is makes SkipError match ErrSkip.
+func (e *SkipError) Is(target error) bool { return target == ErrSkip }
+
+// Vars returns the template variables for line l of bench b.
+func Vars(l bench.Line, value int, bias profile.Bias) (profile.Vars, error) {
+	v := profile.Vars{Chip: l.Dev, ChipName: l.ChipName, ChipLabel: l.Chip, Line: l.Name, Offset: l.Offset, Value: value, Bias: bias, SysfsNumber: -1}
+	if base, err := SysfsBase(l.Chip); err == nil {
+		v.SysfsNumber = base + l.Offset
+	}
+	return v, nil
+}
+
+// SysfsBase returns the legacy sysfs GPIO number of offset 0 of the chip with this label.
+func SysfsBase(label string) (int, error) {
+	dirs, _ := filepath.Glob("/sys/class/gpio/gpiochip*")
+	for _, d := range dirs {
+		l, err := os.ReadFile(filepath.Join(d, "label"))
+		if err != nil || strings.TrimSpace(string(l)) != label {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(d, "base"))
+		if err != nil {
+			return 0, err
+		}
+		return strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	return 0, fmt.Errorf("no legacy sysfs chip labelled %q in /sys/class/gpio (kernel without CONFIG_GPIO_SYSFS?)", label)
+}
+
+// Run makes one trial on line l. Errors matching ErrSkip mean the trial cannot be made here;
+// other errors are infrastructure problems (the bench, a hung tool) and say which.
+func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, error) {
+	if ok, why := c.Profile.Installed(); !ok {
+		return nil, &SkipError{Reason: why}
+	}
+	vars, err := Vars(l, c.Value, c.Bias)
+	if err != nil {
+		return nil, err
+	}
+	argv, err := c.Profile.Command(c.Action, vars)
+	if errors.Is(err, profile.ErrUnsupported) {
+		return nil, &SkipError{Reason: err.Error()}
+	}
+	if err != nil {
+		return nil, err
+	}
+	act := c.Profile.Actions[c.Action]
+	if c.Ending != runner.Exit && !act.Holds {
+		return nil, &SkipError{Reason: fmt.Sprintf("%s %s ends by itself; it cannot be ended by %s", c.Profile.Name, c.Action, c.Ending)}
+	}
+	if c.Ending == runner.Exit && act.Holds {
+		return nil, &SkipError{Reason: fmt.Sprintf("%s %s holds until signalled; it does not end by itself", c.Profile.Name, c.Action)}
+	}
+	if err := b.Prepare(l, c.Pre); err != nil {
+		return nil, err
+	}
+	res := &Result{Case: c, Argv: argv}
+	if res.Before, err = b.Observe(l); err != nil {
+		return res, err
+	}
+	res.Run, err = runner.Run(ctx, runner.Spec{Argv: argv, Ending: c.Ending, Ready: act.Ready, Deadline: Deadline})
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", c, err)
+	}
+	if res.After, err = b.Observe(l); err != nil {
+		return res, err
+	}
+	return res, nil
+}

@@ -1,0 +1,137 @@
+package trial_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/runner"
+	"github.com/gpiohil/gpiohil/harness/sim"
+	"github.com/gpiohil/gpiohil/harness/trial"
+	"github.com/gpiohil/gpiohil/harness/vmtest"
+)
+
+func TestMain(m *testing.M) {
+	runner.MaybeRunParent()
+	os.Exit(vmtest.Main(m, sim.Bank{Label: "trial", Lines: []string{"t0", "t1", "t2", "t3"}}))
+}
+
+// endings of an action: by itself, or each way a holding tool can be ended.
+func endings(a *profile.Action) []runner.Ending {
+	if !a.Holds {
+		return []runner.Ending{runner.Exit}
+	}
+	return []runner.Ending{runner.SIGINT, runner.SIGTERM, runner.SIGKILL, runner.ParentDeath}
+}
+
+// TestEvidenceTable runs every action of every built-in tool, ended every way it can be, with
+// the biases it supports, from an input pulled down, and checks what the observer sees once the
+// process is gone against gpio-sim's semantics (not against what a tool should do: that is the
+// suites' job). It logs the table the suites' expectations are built from.
+//
+// gpio-sim's semantics: a line released by the character device returns to its simulated pull,
+// so it reads as an undriven input; a pull-up or pull-down bias in the request overwrites the
+// simulated pull, which stays after the release; bias disabled and as-is leave it. A line
+// exported through /sys/class/gpio stays exported, and driven, after its writer is gone.
+func TestEvidenceTable(t *testing.T) {
+	chips, err := sim.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bench.AttachGPIOSim(chips)
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("close bench: %v", err)
+		}
+	})
+	l, err := b.Line("t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := bench.State{Direction: observe.Input, Bias: bench.BiasPullDown}
+	profiles, err := profile.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table []string
+	for _, p := range profiles {
+		for _, name := range p.Names() {
+			a := p.Actions[name]
+			for _, ending := range endings(a) {
+				for _, bias := range []profile.Bias{profile.PullUp, profile.Disabled, profile.AsIs} {
+					c := trial.Case{Profile: p, Action: name, Value: 1, Bias: bias, Ending: ending, Pre: pre}
+					t.Run(fmt.Sprintf("%s/%s/%s/%s", p.Name, name, ending, bias), func(t *testing.T) {
+						res, err := trial.Run(context.Background(), b, l, c)
+						if errors.Is(err, trial.ErrSkip) {
+							t.Skip(err)
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						t.Cleanup(func() {
+							if err := b.Restore(l); err != nil {
+								t.Errorf("restore: %v", err)
+							}
+						})
+						after := res.After
+						table = append(table, fmt.Sprintf("%-17s %-12s %-11s %-9s -> %-27s owner %s %s (%s)",
+							p.Name, name, ending, bias, after.State(), after.Owner, after.Consumer, res.Run.Status()))
+						if !res.Run.Gone {
+							t.Fatalf("the tool is still running: %+v", res.Run)
+						}
+						checkGPIOSim(t, p, c, res)
+					})
+				}
+			}
+		}
+	}
+	t.Logf("evidence table (gpio-sim, pre-state %s, value 1):\n%s", pre, strings.Join(table, "\n"))
+}
+
+func checkGPIOSim(t *testing.T, p *profile.Profile, c trial.Case, res *trial.Result) {
+	t.Helper()
+	after := res.After
+	if p.Name == "sysfs" {
+		if c.Action == profile.Cleanup {
+			if after.Owner != observe.Free {
+				t.Errorf("after sysfs cleanup (unexport) the line is %s by %q, want free", after.Owner, after.Consumer)
+			}
+			return
+		}
+		if after.Owner != observe.Used || after.Consumer != bench.SysfsConsumer {
+			t.Errorf("after the writer is gone a sysfs export should stay: owner %s %q", after.Owner, after.Consumer)
+		}
+		return
+	}
+	if after.Owner != observe.Free {
+		t.Fatalf("%s: the line is still %s by %q after the process is gone", c, after.Owner, after.Consumer)
+	}
+	wantPull := observe.PullDown // the pre-state's pull stays unless the tool set a pull bias
+	if c.Bias == profile.PullUp && applied(p, c) {
+		wantPull = observe.PullUp
+	}
+	want := "input low pulled " + wantPull
+	if wantPull == observe.PullUp {
+		want = "input high pulled " + wantPull
+	}
+	if after.State() != want {
+		t.Errorf("%s:\n got %s\nwant %s (gpio-sim returns a released line to its simulated pull)\nevidence %q", c, after.State(), want, after.Evidence)
+	}
+}
+
+// applied reports whether the tool's run requested the line with the bias (actions whose
+// cleanup reconfigures to bias disabled still applied the pull first).
+func applied(p *profile.Profile, c trial.Case) bool {
+	for _, sb := range p.Actions[c.Action].SupportsBias {
+		if sb == c.Bias {
+			return true
+		}
+	}
+	return false
+}
