@@ -97,6 +97,9 @@ type Spec struct {
 	Ready    string        // text on stdout or stderr meaning the tool has set its lines; replaces Settle
 	Settle   time.Duration // wait before ending a holding tool without Ready; 0 means DefaultSettle
 	Deadline time.Duration // bound of the whole run; 0 means DefaultDeadline
+	// WhileHeld, when set, is called once a holding tool has settled and before it is ended,
+	// to look at the line while the tool holds it. Its time counts against Deadline.
+	WhileHeld func()
 }
 
 // Result is what a run observed. Run returns one whenever the tool started,
@@ -365,6 +368,9 @@ func (r *run) drive(ctx context.Context) outcome {
 		case <-r.exited: // printed Ready and exited at once: it does not hold
 			return exitedEarly
 		default:
+		}
+		if r.spec.WhileHeld != nil {
+			r.spec.WhileHeld()
 		}
 		if r.spec.Ending == ParentDeath {
 			return r.killParent(ctx)

@@ -38,6 +38,8 @@ type Case struct {
 	Bias    profile.Bias
 	Ending  runner.Ending
 	Pre     bench.State // the line's state before the tool runs
+	// WhileHeld, for a holding action, runs once the tool holds the line, before it is ended.
+	WhileHeld func()
 }
 
 func (c Case) String() string {
@@ -65,13 +67,14 @@ func (e *SkipError) Error() string { return e.Reason }
 // Is makes SkipError match ErrSkip.
 func (e *SkipError) Is(target error) bool { return target == ErrSkip }
 
-// Vars returns the template variables for line l of bench b.
-func Vars(l bench.Line, value int, bias profile.Bias) (profile.Vars, error) {
+// Vars returns the template variables for line l. SysfsNumber is -1 when the kernel has no
+// legacy sysfs interface for the chip.
+func Vars(l bench.Line, value int, bias profile.Bias) profile.Vars {
 	v := profile.Vars{Chip: l.Dev, ChipName: l.ChipName, ChipLabel: l.Chip, Line: l.Name, Offset: l.Offset, Value: value, Bias: bias, SysfsNumber: -1}
 	if base, err := SysfsBase(l.Chip); err == nil {
 		v.SysfsNumber = base + l.Offset
 	}
-	return v, nil
+	return v
 }
 
 // SysfsBase returns the legacy sysfs GPIO number of offset 0 of the chip with this label.
@@ -97,11 +100,7 @@ func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, err
 	if ok, why := c.Profile.Installed(); !ok {
 		return nil, &SkipError{Reason: why}
 	}
-	vars, err := Vars(l, c.Value, c.Bias)
-	if err != nil {
-		return nil, err
-	}
-	argv, err := c.Profile.Command(c.Action, vars)
+	argv, err := c.Profile.Command(c.Action, Vars(l, c.Value, c.Bias))
 	if errors.Is(err, profile.ErrUnsupported) {
 		return nil, &SkipError{Reason: err.Error()}
 	}
@@ -122,7 +121,7 @@ func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, err
 	if res.Before, err = b.Observe(l); err != nil {
 		return res, err
 	}
-	res.Run, err = runner.Run(ctx, runner.Spec{Argv: argv, Ending: c.Ending, Ready: act.Ready, Deadline: Deadline})
+	res.Run, err = runner.Run(ctx, runner.Spec{Argv: argv, Ending: c.Ending, Ready: act.Ready, Deadline: Deadline, WhileHeld: c.WhileHeld})
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", c, err)
 	}

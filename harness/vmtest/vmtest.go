@@ -145,3 +145,13 @@ func Main(m *testing.M, banks ...sim.Bank) int {
 	}
 	return res.Code
 }
+
+// HostHasGPIOSim reports whether the running kernel offers gpio-sim through configfs and this
+// process may use it (root), so tests can run on the host without the VM.
+func HostHasGPIOSim() bool {
+	if os.Geteuid() != 0 {
+		return false
+	}
+	_, err := os.Stat("/sys/kernel/config/gpio-sim")
+	return err == nil
+}
