@@ -3,6 +3,8 @@
 //
 // Usage:
 //
+//	gpiohil run [flags]                       run the suites for every tool on a bench (the main job)
+//	gpiohil report [flags] JUNIT...           the semantics matrix from JUnit reports
 //	gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
 //	gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
 //	gpiohil observe [--json] CHIP LINE...     what gpio-sim lines are doing, without requesting them
@@ -74,6 +76,8 @@ func parseError(err error) error {
 }
 
 const usage = `usage:
+  gpiohil run [flags]                       run the suites for every tool on a bench (the main job)
+  gpiohil report [flags] JUNIT...           the semantics matrix from JUnit reports
   gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
   gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
   gpiohil observe [--json] CHIP LINE...     what gpio-sim lines are doing, without requesting them
@@ -99,6 +103,10 @@ func mainImpl(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		code, err = smokeCmd(ctx, args[1:], stdout, stderr)
 	case "observe":
 		code, err = observeCmd(ctx, args[1:], stdout, stderr)
+	case "run":
+		code, err = runCmd(ctx, args[1:], stdout, stderr)
+	case "report":
+		code, err = reportCmd(ctx, args[1:], stdout, stderr)
 	case "drive":
 		code, err = driveCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

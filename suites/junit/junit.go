@@ -1,0 +1,209 @@
+// Package junit writes the suites' results as JUnit XML that Jenkins and GitLab read, and reads
+// them back for the semantics matrix.
+//
+// Ginkgo's own JUnit reporter adds attributes and elements the Jenkins schema does not allow
+// (a testcase status and owner, per-testcase properties), so this package writes its own from
+// Ginkgo's report, checked against ci/junit/junit.xsd in the tests:
+//
+//   - one <testsuite> per run, its <properties> naming the platform: kernel, bench, board,
+//     driver, persist_gpio_outputs, and each tool's version (tool:NAME);
+//   - a failed assertion is a <failure>; a failure whose message starts with Infrastructure is
+//     an <error type="infrastructure"> (no chip, a hung tool, a miswired rig: not the
+//     product's fault); a skipped spec is <skipped> with its reason;
+//   - each spec's structured result (what was run, observed and expected) is one line
+//     "gpiohil-result: {json}" in its <system-out>, which Read parses.
+package junit
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// Infrastructure starts the failure message of a spec that failed for a reason outside the
+// product: the spec is reported as an error, not a failure.
+const Infrastructure = "infrastructure: "
+
+// ResultEntry is the name of the Ginkgo report entry that carries a spec's Result.
+const ResultEntry = "gpiohil-result"
+
+// Result is one spec's structured result.
+type Result struct {
+	Suite    string `json:"suite"` // persistence, cleanup, ownership
+	Tool     string `json:"tool"`
+	Scenario string `json:"scenario"` // e.g. "set-output high, bias pull-up, ended by sigkill"
+	Observed string `json:"observed"` // observe.Observation.State, or "" when nothing was observed
+	Expected string `json:"expected"` // expect.Expectation.String, or "" when unknown
+	Verdict  string `json:"verdict"`  // met, not met, unknown (no expectation), or skipped
+	Note     string `json:"note,omitempty"`
+}
+
+// Property is one suite property.
+type Property struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+// Suites is the root element.
+type Suites struct {
+	XMLName  xml.Name `xml:"testsuites"`
+	Name     string   `xml:"name,attr,omitempty"`
+	Tests    int      `xml:"tests,attr"`
+	Failures int      `xml:"failures,attr"`
+	Errors   int      `xml:"errors,attr"`
+	Time     string   `xml:"time,attr"`
+	Suites   []Suite  `xml:"testsuite"`
+}
+
+// Suite is one run on one platform.
+type Suite struct {
+	Name       string     `xml:"name,attr"`
+	Package    string     `xml:"package,attr,omitempty"`
+	Tests      int        `xml:"tests,attr"`
+	Failures   int        `xml:"failures,attr"`
+	Errors     int        `xml:"errors,attr"`
+	Skipped    int        `xml:"skipped,attr"`
+	Time       string     `xml:"time,attr"`
+	Timestamp  string     `xml:"timestamp,attr,omitempty"`
+	Properties []Property `xml:"properties>property"`
+	Cases      []Case     `xml:"testcase"`
+}
+
+// Case is one spec.
+type Case struct {
+	Name      string   `xml:"name,attr"`
+	Classname string   `xml:"classname,attr"`
+	Time      string   `xml:"time,attr"`
+	Skipped   *Message `xml:"skipped"`
+	Error     *Message `xml:"error"`
+	Failure   *Message `xml:"failure"`
+	SystemOut string   `xml:"system-out,omitempty"`
+	SystemErr string   `xml:"system-err,omitempty"`
+}
+
+// Message is the body of skipped, error and failure.
+type Message struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Text    string `xml:",chardata"`
+}
+
+// Prop returns the value of a suite property.
+func (s Suite) Prop(name string) string {
+	for _, p := range s.Properties {
+		if p.Name == name {
+			return p.Value
+		}
+	}
+	return ""
+}
+
+func seconds(d float64) string { return fmt.Sprintf("%.3f", d) }
+
+// FromReport converts a Ginkgo report. Only It specs become test cases; a failing suite
+// setup node becomes an error case so it is not lost.
+func FromReport(r types.Report, name string, props []Property) Suites {
+	s := Suite{Name: name, Package: r.SuitePath, Time: seconds(r.RunTime.Seconds()),
+		Timestamp: r.StartTime.Format("2006-01-02T15:04:05"), Properties: props}
+	for _, spec := range r.SpecReports {
+		if spec.LeafNodeType != types.NodeTypeIt && !spec.State.Is(types.SpecStateFailureStates) {
+			continue
+		}
+		if spec.State == types.SpecStateSkipped && spec.Failure.Message == "" && len(spec.ReportEntries) == 0 {
+			continue // filtered out by a label filter or focus: not part of this run
+		}
+		c := Case{Name: spec.FullText(), Classname: name, Time: seconds(spec.RunTime.Seconds())}
+		if spec.LeafNodeType != types.NodeTypeIt {
+			c.Name = fmt.Sprintf("[%s] %s", spec.LeafNodeType, spec.FullText())
+		}
+		var out []string
+		for _, e := range spec.ReportEntries {
+			if e.Name == ResultEntry {
+				out = append(out, ResultEntry+": "+e.StringRepresentation())
+			}
+		}
+		if spec.CapturedStdOutErr != "" {
+			out = append(out, spec.CapturedStdOutErr)
+		}
+		c.SystemOut = strings.Join(out, "\n")
+		msg := spec.Failure.Message
+		detail := ""
+		if !spec.Failure.IsZero() {
+			detail = fmt.Sprintf("%s\n%s", spec.Failure.Location, spec.Failure.Message)
+		}
+		switch {
+		case spec.State == types.SpecStateSkipped:
+			c.Skipped = &Message{Message: strings.TrimSpace(msg)}
+			s.Skipped++
+		case spec.State == types.SpecStatePending:
+			c.Skipped = &Message{Message: "pending"}
+			s.Skipped++
+		case spec.State.Is(types.SpecStateFailureStates) && strings.HasPrefix(msg, Infrastructure):
+			c.Error = &Message{Message: msg, Type: "infrastructure", Text: detail}
+			s.Errors++
+		case spec.State == types.SpecStatePanicked:
+			c.Error = &Message{Message: spec.Failure.ForwardedPanic, Type: "panicked", Text: detail}
+			s.Errors++
+		case spec.State == types.SpecStateInterrupted:
+			c.Error = &Message{Message: msg, Type: "interrupted", Text: detail}
+			s.Errors++
+		case spec.State.Is(types.SpecStateFailureStates):
+			c.Failure = &Message{Message: msg, Type: spec.State.String(), Text: detail}
+			s.Failures++
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, c)
+	}
+	return Suites{Name: name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []Suite{s}}
+}
+
+// WriteFile writes suites to path, creating its directory.
+func WriteFile(path string, s Suites) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, err := xml.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644)
+}
+
+// ReadFile reads a JUnit file written by WriteFile (or any JUnit file with testsuites or a
+// single testsuite at its root).
+func ReadFile(path string) (Suites, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Suites{}, err
+	}
+	var s Suites
+	if err := xml.Unmarshal(b, &s); err != nil {
+		var one Suite
+		if err2 := xml.Unmarshal(b, &one); err2 != nil {
+			return Suites{}, fmt.Errorf("%s: not JUnit XML: %w", path, err)
+		}
+		s = Suites{Suites: []Suite{one}}
+	}
+	return s, nil
+}
+
+// Results returns the structured results of a case's system-out.
+func (c Case) Results() []Result {
+	var rs []Result
+	for _, line := range strings.Split(c.SystemOut, "\n") {
+		v, ok := strings.CutPrefix(line, ResultEntry+": ")
+		if !ok {
+			continue
+		}
+		var r Result
+		if json.Unmarshal([]byte(v), &r) == nil {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}

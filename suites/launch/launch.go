@@ -1,0 +1,275 @@
+// Package launch is `gpiohil run`: it picks the bench, starts the precompiled suites binary
+// there, streams its progress and reads the JUnit report back for a summary.
+//
+// The suites run as a precompiled Ginkgo test binary (`go test -c ./suites`, built by `make
+// build` as bin/suites.test) rather than inside gpiohil itself: Ginkgo's RunSpecs belongs to
+// the testing framework, the same binary then runs unchanged under `go test`, in the VM and on
+// a board, and it can be cross-compiled for the emulated or real Raspberry Pi.
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/vm"
+	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/suites"
+	"github.com/gpiohil/gpiohil/suites/junit"
+)
+
+// Benches `gpiohil run` knows.
+const (
+	BenchAuto = "auto" // gpio-sim on the host when it can, else the VM
+	BenchVM   = "vm"   // gpio-sim in gpiohil's own VM
+	BenchSim  = bench.KindGPIOSim
+)
+
+// EnvSuites names a prebuilt suites binary.
+const EnvSuites = "GPIOHIL_SUITES"
+
+// Config says what to run where.
+type Config struct {
+	Bench        string   // BenchAuto, BenchVM, BenchSim
+	Profiles     []string // built-in profile names or profile files; empty means every built-in
+	LabelFilter  string   // Ginkgo label filter, e.g. "persistence && tool:libgpiod-v1"
+	JUnit        string   // where to write the JUnit report
+	Expectations string   // an expectations file instead of the built-in one
+	Suites       string   // the suites binary; "" means find or build it (see FindSuites)
+	Board        string   // the board's name in the report
+	VM           vm.Config
+	Stdout       io.Writer
+	Stderr       io.Writer
+}
+
+// Summary is what a run found.
+type Summary struct {
+	Bench                                  string
+	Specs, Passed, Failed, Errors, Skipped int
+	Unknown                                int // skipped because no expectation is known
+	Duration                               time.Duration
+	JUnit                                  string
+}
+
+// OK reports whether nothing failed.
+func (s Summary) OK() bool { return s.Failed == 0 && s.Errors == 0 && s.Specs > 0 }
+
+// PickBench resolves BenchAuto: gpio-sim on the running kernel when this process can create
+// chips there, else the VM.
+func PickBench(want string) string {
+	if want != "" && want != BenchAuto {
+		return want
+	}
+	if vmtest.HostHasGPIOSim() {
+		return BenchSim
+	}
+	return BenchVM
+}
+
+// FindSuites returns the suites binary: $GPIOHIL_SUITES, suites.test next to the gpiohil
+// binary, or one built with `go test -c` when this is a gpiohil source tree.
+func FindSuites(self string) (string, error) {
+	if p := os.Getenv(EnvSuites); p != "" {
+		return filepath.Abs(p)
+	}
+	if p := filepath.Join(filepath.Dir(self), "suites.test"); exists(p) {
+		return p, nil
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return "", fmt.Errorf("no suites binary: not next to %s as suites.test, %s unset, and %v; run make build", self, EnvSuites, err)
+	}
+	out := filepath.Join(vm.CacheDir(), "suites.test")
+	cmd := exec.Command("go", "test", "-c", "-o", out, "./suites")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the suites binary (go test -c ./suites in %s): %v\n%s", root, err, b)
+	}
+	return out, nil
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// moduleRoot finds the gpiohil source tree around the working directory.
+func moduleRoot() (string, error) {
+	dir, _ := os.Getwd()
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(b), "module github.com/gpiohil/gpiohil\n") {
+			if _, err := exec.LookPath("go"); err != nil {
+				return "", errors.New("the Go toolchain is not on PATH to build it")
+			}
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("the working directory is not in a gpiohil source tree")
+		}
+		dir = parent
+	}
+}
+
+// Run runs the suites and summarises the JUnit report.
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	cfg.Bench = PickBench(cfg.Bench)
+	sum := Summary{Bench: cfg.Bench}
+	if cfg.JUnit == "" {
+		cfg.JUnit = filepath.Join("build", "junit", "suites-"+cfg.Bench+".xml")
+	}
+	junitPath, err := filepath.Abs(cfg.JUnit)
+	if err != nil {
+		return sum, err
+	}
+	sum.JUnit = junitPath
+	if err := os.MkdirAll(filepath.Dir(junitPath), 0o755); err != nil {
+		return sum, err
+	}
+	os.Remove(junitPath) // a stale report must not pass for this run's
+	self, err := os.Executable()
+	if err != nil {
+		return sum, err
+	}
+	if cfg.Suites == "" {
+		if cfg.Suites, err = FindSuites(self); err != nil {
+			return sum, err
+		}
+	}
+	env := append(os.Environ(),
+		suites.EnvJUnit+"="+junitPath,
+		"GPIOHIL_BIN="+self,
+	)
+	if len(cfg.Profiles) > 0 {
+		var ps []string
+		for _, p := range cfg.Profiles {
+			if strings.ContainsAny(p, "/.") {
+				if p, err = filepath.Abs(p); err != nil {
+					return sum, err
+				}
+			}
+			ps = append(ps, p)
+		}
+		env = append(env, suites.EnvProfiles+"="+strings.Join(ps, ","))
+	}
+	if cfg.Expectations != "" {
+		abs, err := filepath.Abs(cfg.Expectations)
+		if err != nil {
+			return sum, err
+		}
+		env = append(env, suites.EnvExpectations+"="+abs)
+	}
+	if cfg.Board != "" {
+		env = append(env, suites.EnvBoard+"="+cfg.Board)
+	}
+	args := []string{"-test.v", "-ginkgo.no-color", "-ginkgo.v"}
+	if cfg.LabelFilter != "" {
+		args = append(args, "-ginkgo.label-filter="+cfg.LabelFilter)
+	}
+	start := time.Now()
+	var code int
+	switch cfg.Bench {
+	case BenchVM:
+		code, err = runVM(ctx, cfg, append([]string{cfg.Suites}, args...), env, junitPath, self)
+	case BenchSim:
+		cmd := exec.CommandContext(ctx, cfg.Suites, args...)
+		cmd.Env = append(env, suites.EnvBench+"="+bench.KindGPIOSim)
+		cmd.Stdout, cmd.Stderr = cfg.Stdout, cfg.Stderr
+		err = cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code, err = ee.ExitCode(), nil
+		}
+	default:
+		return sum, fmt.Errorf("bench %q unknown; want auto, vm or gpio-sim", cfg.Bench)
+	}
+	sum.Duration = time.Since(start)
+	if err != nil {
+		return sum, err
+	}
+	s, rerr := junit.ReadFile(junitPath)
+	if rerr != nil {
+		return sum, fmt.Errorf("the suites ended with status %d and wrote no JUnit report (%v)", code, rerr)
+	}
+	for _, su := range s.Suites {
+		for _, c := range su.Cases {
+			sum.Specs++
+			switch {
+			case c.Failure != nil:
+				sum.Failed++
+			case c.Error != nil:
+				sum.Errors++
+			case c.Skipped != nil:
+				sum.Skipped++
+				for _, r := range c.Results() {
+					if r.Verdict == "unknown" {
+						sum.Unknown++
+					}
+				}
+			default:
+				sum.Passed++
+			}
+		}
+	}
+	return sum, nil
+}
+
+// runVM runs the suites in the VM lane, building the kernel first when it is missing.
+func runVM(ctx context.Context, cfg Config, args, env []string, junitPath, self string) (int, error) {
+	v := cfg.VM
+	if v.Kernel == "" {
+		v.Kernel = vm.DefaultKernel()
+	}
+	if !exists(v.Kernel) {
+		if err := buildKernel(cfg.Stderr); err != nil {
+			return 0, err
+		}
+	}
+	v.Args, v.Env, v.Sim = args, env, suites.Banks
+	v.Stdout, v.Stderr = cfg.Stdout, cfg.Stderr
+	wd, _ := os.Getwd()
+	seen := map[string]bool{wd: true}
+	for _, d := range []string{filepath.Dir(junitPath), filepath.Dir(cfg.Suites), filepath.Dir(self)} {
+		if !seen[d] && !within(d, wd) {
+			seen[d] = true
+			v.Shares = append(v.Shares, vm.Share{Path: d})
+		}
+	}
+	if v.Timeout == 0 {
+		v.Timeout = 30 * time.Minute
+	}
+	res, err := vm.Run(ctx, v)
+	return res.Code, err
+}
+
+func within(dir, parent string) bool {
+	rel, err := filepath.Rel(parent, dir)
+	return err == nil && !strings.HasPrefix(rel, "..")
+}
+
+// buildKernel runs `make kernel`'s script when gpiohil runs from its source tree.
+func buildKernel(stderr io.Writer) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return fmt.Errorf("no VM kernel at %s and cannot build one here (%v); run make kernel in a gpiohil source tree", vm.DefaultKernel(), err)
+	}
+	fmt.Fprintf(stderr, "gpiohil run: no VM kernel yet; building it (about 5 minutes, once)\n")
+	cmd := exec.Command(filepath.Join(root, "ci", "kernel", "build.sh"))
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build the VM kernel: %w", err)
+	}
+	return nil
+}
+
+// WriteSummary prints a run's summary.
+func WriteSummary(w io.Writer, s Summary) {
+	fmt.Fprintf(w, "\ngpiohil run: %d specs on %s in %.1fs: %d passed, %d failed, %d errors, %d skipped (%d without a known expectation)\n",
+		s.Specs, s.Bench, s.Duration.Seconds(), s.Passed, s.Failed, s.Errors, s.Skipped, s.Unknown)
+	fmt.Fprintf(w, "JUnit: %s\n", s.JUnit)
+}

@@ -1,0 +1,82 @@
+// Package suites holds gpiohil's Ginkgo suites: for every tool profile and every way a program
+// can end, what state the GPIO lines are in afterwards on this platform, checked against the
+// expectations in package expect.
+//
+// The specs live in this package's test files and run as a test binary: inside the gpio-sim
+// VM (`go test ./suites` boots it through harness/vmtest), on a host with gpio-sim, or wherever
+// `gpiohil run` starts the precompiled binary. What they run on is set by the environment:
+//
+//	GPIOHIL_BENCH         gpio-sim (default; the chips of $GPIOHIL_SIM, or Banks created on the running kernel)
+//	GPIOHIL_PROFILES      comma-separated built-in profile names or profile files (default: every built-in)
+//	GPIOHIL_EXPECTATIONS  an expectations file to use instead of the built-in one
+//	GPIOHIL_JUNIT         where to write the JUnit report (default: none)
+//	GPIOHIL_BOARD         the board's name for the report (default: the bench kind)
+//
+// Suites: persistence (set a line, end the tool, observe), cleanup (the tool's cleanup leaves
+// an input and touches nothing else), ownership (a held line is busy, and named).
+package suites
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/sim"
+)
+
+// Environment variables the suites read.
+const (
+	EnvBench        = "GPIOHIL_BENCH"
+	EnvProfiles     = "GPIOHIL_PROFILES"
+	EnvExpectations = "GPIOHIL_EXPECTATIONS"
+	EnvJUnit        = "GPIOHIL_JUNIT"
+	EnvBoard        = "GPIOHIL_BOARD"
+)
+
+// Line names the suites use on gpio-sim.
+const (
+	DUT       = "dut"       // the line under test
+	Neighbour = "neighbour" // a line prepared differently, which cleanup must not touch
+)
+
+// Banks are the gpio-sim chips the suites need.
+var Banks = []sim.Bank{{Label: "gpiohil-suite", Lines: []string{DUT, Neighbour, "spare"}}}
+
+// Profiles returns the tool profiles to check: $GPIOHIL_PROFILES, or every built-in one.
+func Profiles() ([]*profile.Profile, error) {
+	v := os.Getenv(EnvProfiles)
+	if v == "" {
+		return profile.Builtin()
+	}
+	var ps []*profile.Profile
+	for _, name := range strings.Split(v, ",") {
+		name = strings.TrimSpace(name)
+		var p *profile.Profile
+		var err error
+		if strings.ContainsAny(name, "/.") {
+			p, err = profile.Load(name)
+		} else {
+			p, err = profile.Lookup(name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvProfiles, err)
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// OpenBench opens the bench $GPIOHIL_BENCH names.
+func OpenBench() (bench.Bench, error) {
+	switch kind := os.Getenv(EnvBench); kind {
+	case "", bench.KindGPIOSim:
+		if chips, err := sim.FromEnv(); err == nil {
+			return bench.AttachGPIOSim(chips), nil
+		}
+		return bench.NewGPIOSim(Banks)
+	default:
+		return nil, fmt.Errorf("%s=%s: unknown bench; want %s", EnvBench, kind, bench.KindGPIOSim)
+	}
+}
