@@ -44,6 +44,7 @@ type Config struct {
 	Expectations string   // an expectations file instead of the built-in one
 	Suites       string   // the suites binary; "" means find or build it (see FindSuites)
 	Board        string   // the board's name in the report
+	Self         string   // the gpiohil binary (the VM's init, {{.Self}} in profiles); "" means this executable
 	VM           vm.Config
 	Stdout       io.Writer
 	Stderr       io.Writer
@@ -132,9 +133,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return sum, err
 	}
 	os.Remove(junitPath) // a stale report must not pass for this run's
-	self, err := os.Executable()
-	if err != nil {
-		return sum, err
+	self := cfg.Self
+	if self == "" {
+		if self, err = os.Executable(); err != nil {
+			return sum, err
+		}
 	}
 	if cfg.Suites == "" {
 		if cfg.Suites, err = FindSuites(self); err != nil {
@@ -231,6 +234,9 @@ func runVM(ctx context.Context, cfg Config, args, env []string, junitPath, self 
 		}
 	}
 	v.Args, v.Env, v.Sim = args, env, suites.Banks
+	if v.Init == "" {
+		v.Init = self
+	}
 	v.Stdout, v.Stderr = cfg.Stdout, cfg.Stderr
 	wd, _ := os.Getwd()
 	seen := map[string]bool{wd: true}

@@ -1,0 +1,85 @@
+package launch_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/suites/junit"
+	"github.com/gpiohil/gpiohil/suites/launch"
+	"github.com/gpiohil/gpiohil/suites/report"
+)
+
+// run runs the gpiohil-drive set-output specs in the VM with the given expectations file.
+func run(t *testing.T, suitesBin, expectations string) (launch.Summary, string) {
+	t.Helper()
+	var out bytes.Buffer
+	junitPath := filepath.Join(t.TempDir(), "suites.xml")
+	sum, err := launch.Run(context.Background(), launch.Config{
+		Bench:        launch.BenchVM,
+		LabelFilter:  "persistence && tool:gpiohil-drive && action:set-output",
+		JUnit:        junitPath,
+		Expectations: expectations,
+		Suites:       suitesBin,
+		Self:         vmtest.Binary(t),
+		Stdout:       &out,
+		Stderr:       &out,
+	})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	return sum, junitPath
+}
+
+// A check that cannot fail proves nothing: the same specs pass with the built-in expectations
+// and fail with an expectation that is wrong for gpio-sim (a released output keeps driving).
+func TestWrongExpectationFails(t *testing.T) {
+	vmtest.Require(t)
+	dir := t.TempDir()
+	suitesBin := filepath.Join(dir, "suites.test")
+	if out, err := exec.Command("go", "test", "-c", "-o", suitesBin, "..").CombinedOutput(); err != nil {
+		t.Fatalf("build the suites: %v\n%s", err, out)
+	}
+
+	sum, _ := run(t, suitesBin, "")
+	if !sum.OK() || sum.Passed != 3 || sum.Failed != 0 {
+		t.Fatalf("with the built-in expectations: %+v, want 3 passed", sum)
+	}
+
+	rules, err := os.ReadFile("../expect/expectations.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := "released-output:        {direction: input, drive: pull, level: pull, pull: bias-or-before, owner: free}"
+	wrong := "released-output:        {direction: output, drive: driven, level: value, owner: free}"
+	if !bytes.Contains(rules, []byte(right)) {
+		t.Fatalf("expectations.yaml changed; update this test's gpio-sim rule %q", right)
+	}
+	wrongFile := filepath.Join(dir, "wrong.yaml")
+	os.WriteFile(wrongFile, bytes.Replace(rules, []byte(right), []byte(wrong), 1), 0o644)
+
+	sum, junitPath := run(t, suitesBin, wrongFile)
+	if sum.OK() || sum.Failed != 3 || sum.Passed != 0 {
+		t.Fatalf("with a wrong expectation: %+v, want 3 failed", sum)
+	}
+	m, err := report.FromFiles([]string{junitPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	m.Markdown(&md)
+	if strings.Count(md.String(), "| ❌ input") != 3 {
+		t.Errorf("the matrix should show 3 unmet expectations:\n%s", md.String())
+	}
+	doc, _ := junit.ReadFile(junitPath)
+	for _, c := range doc.Suites[0].Cases {
+		if c.Failure == nil || !strings.Contains(c.Failure.Message, "direction: got input, want output") {
+			t.Errorf("%s: failure %+v should say what differed", c.Name, c.Failure)
+		}
+	}
+}
