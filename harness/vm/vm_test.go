@@ -283,3 +283,35 @@ func TestKVMIsProbedAndFallsBack(t *testing.T) {
 		t.Errorf("accel = %q", res.Accel)
 	}
 }
+
+// gpiohil observe, run as a user would inside the VM: a table, and JSON with the evidence.
+func TestObserveCommandInVM(t *testing.T) {
+	vmtest.Require(t)
+	bin := vmtest.Binary(t)
+	dir := t.TempDir()
+	script := `"$GPIOHIL" observe obs obs-0 1 && gpioset -B pull-up gpiochip0 0=1 && "$GPIOHIL" observe --json obs obs-0 && "$GPIOHIL" observe obs nope`
+	var stdout, stderr bytes.Buffer
+	res, err := vm.Run(context.Background(), vm.Config{
+		Args: []string{"sh", "-c", script}, Env: append(os.Environ(), "GPIOHIL="+bin),
+		Sim: []sim.Bank{{Label: "obs", Lines: []string{"obs-0", "obs-1"}}}, Init: bin, Dir: dir,
+		Shares: []vm.Share{{Path: filepath.Dir(bin), ReadOnly: true}}, Stdout: &stdout, Stderr: &stderr, Timeout: time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"CHIP  LINE   OFFSET  DIRECTION  LEVEL  DRIVE   PULL       OWNER  CONSUMER",
+		"obs   obs-0  0       input      0      pulled  pull-down  free   -",
+		"obs   obs-1  1       input      0      pulled  pull-down  free   -",
+		"bench gpio-sim, kernel 6.", "driver gpio-sim; sees: direction, level, drive, pull, owner",
+		`"level": "1"`, `"pull": "pull-up"`, `"probe: value followed the simulated pull (pull-up to pull-down and back): not driven"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if res.Code != 1 || !strings.Contains(stderr.String(), `"nope" is on none of the chips obs (and it is not an offset 0 to 1)`) {
+		t.Errorf("observing a missing line: exit %d, stderr %q", res.Code, stderr.String())
+	}
+}
