@@ -21,6 +21,7 @@ import (
 	"github.com/gpiohil/gpiohil/suites"
 	"github.com/gpiohil/gpiohil/suites/expect"
 	"github.com/gpiohil/gpiohil/suites/junit"
+	"github.com/gpiohil/gpiohil/suites/junit/ginkgoreport"
 )
 
 func TestMain(m *testing.M) {
@@ -97,7 +98,7 @@ var _ = ReportAfterSuite("JUnit report", func(r Report) {
 	if path == "" {
 		return
 	}
-	Expect(junit.WriteFile(path, junit.FromReport(r, "gpiohil suites", props))).To(Succeed())
+	Expect(junit.WriteFile(path, ginkgoreport.Convert(r, "gpiohil suites", props))).To(Succeed())
 })
 
 func line(name string) bench.Line {

@@ -1,5 +1,6 @@
 // Package junit writes the suites' results as JUnit XML that Jenkins and GitLab read, and reads
-// them back for the semantics matrix.
+// them back for the semantics matrix. Package ginkgoreport converts a Ginkgo report into it;
+// this package does not import Ginkgo, so gpiohil itself (which reads reports) stays small.
 //
 // Ginkgo's own JUnit reporter adds attributes and elements the Jenkins schema does not allow
 // (a testcase status and owner, per-testcase properties), so this package writes its own from
@@ -21,8 +22,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/onsi/ginkgo/v2/types"
 )
 
 // Infrastructure starts the failure message of a spec that failed for a reason outside the
@@ -101,65 +100,6 @@ func (s Suite) Prop(name string) string {
 		}
 	}
 	return ""
-}
-
-func seconds(d float64) string { return fmt.Sprintf("%.3f", d) }
-
-// FromReport converts a Ginkgo report. Only It specs become test cases; a failing suite
-// setup node becomes an error case so it is not lost.
-func FromReport(r types.Report, name string, props []Property) Suites {
-	s := Suite{Name: name, Package: r.SuitePath, Time: seconds(r.RunTime.Seconds()),
-		Timestamp: r.StartTime.Format("2006-01-02T15:04:05"), Properties: props}
-	for _, spec := range r.SpecReports {
-		if spec.LeafNodeType != types.NodeTypeIt && !spec.State.Is(types.SpecStateFailureStates) {
-			continue
-		}
-		if spec.State == types.SpecStateSkipped && spec.Failure.Message == "" && len(spec.ReportEntries) == 0 {
-			continue // filtered out by a label filter or focus: not part of this run
-		}
-		c := Case{Name: spec.FullText(), Classname: name, Time: seconds(spec.RunTime.Seconds())}
-		if spec.LeafNodeType != types.NodeTypeIt {
-			c.Name = fmt.Sprintf("[%s] %s", spec.LeafNodeType, spec.FullText())
-		}
-		var out []string
-		for _, e := range spec.ReportEntries {
-			if e.Name == ResultEntry {
-				out = append(out, ResultEntry+": "+e.StringRepresentation())
-			}
-		}
-		if spec.CapturedStdOutErr != "" {
-			out = append(out, spec.CapturedStdOutErr)
-		}
-		c.SystemOut = strings.Join(out, "\n")
-		msg := spec.Failure.Message
-		detail := ""
-		if !spec.Failure.IsZero() {
-			detail = fmt.Sprintf("%s\n%s", spec.Failure.Location, spec.Failure.Message)
-		}
-		switch {
-		case spec.State == types.SpecStateSkipped:
-			c.Skipped = &Message{Message: strings.TrimSpace(msg)}
-			s.Skipped++
-		case spec.State == types.SpecStatePending:
-			c.Skipped = &Message{Message: "pending"}
-			s.Skipped++
-		case spec.State.Is(types.SpecStateFailureStates) && strings.HasPrefix(msg, Infrastructure):
-			c.Error = &Message{Message: msg, Type: "infrastructure", Text: detail}
-			s.Errors++
-		case spec.State == types.SpecStatePanicked:
-			c.Error = &Message{Message: spec.Failure.ForwardedPanic, Type: "panicked", Text: detail}
-			s.Errors++
-		case spec.State == types.SpecStateInterrupted:
-			c.Error = &Message{Message: msg, Type: "interrupted", Text: detail}
-			s.Errors++
-		case spec.State.Is(types.SpecStateFailureStates):
-			c.Failure = &Message{Message: msg, Type: spec.State.String(), Text: detail}
-			s.Failures++
-		}
-		s.Tests++
-		s.Cases = append(s.Cases, c)
-	}
-	return Suites{Name: name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []Suite{s}}
 }
 
 // WriteFile writes suites to path, creating its directory.

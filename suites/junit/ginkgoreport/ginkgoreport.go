@@ -1,0 +1,72 @@
+// Package ginkgoreport converts a Ginkgo report into gpiohil's JUnit (package junit): only It
+// specs become test cases, an infrastructure failure becomes an error, a skip keeps its
+// reason, and each spec's gpiohil-result report entry goes to its system-out.
+package ginkgoreport
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/gpiohil/gpiohil/suites/junit"
+)
+
+func seconds(d float64) string { return fmt.Sprintf("%.3f", d) }
+
+// Convert converts a Ginkgo report. Only It specs become test cases; a failing suite
+// setup node becomes an error case so it is not lost.
+func Convert(r types.Report, name string, props []junit.Property) junit.Suites {
+	s := junit.Suite{Name: name, Package: r.SuitePath, Time: seconds(r.RunTime.Seconds()),
+		Timestamp: r.StartTime.Format("2006-01-02T15:04:05"), Properties: props}
+	for _, spec := range r.SpecReports {
+		if spec.LeafNodeType != types.NodeTypeIt && !spec.State.Is(types.SpecStateFailureStates) {
+			continue
+		}
+		if spec.State == types.SpecStateSkipped && spec.Failure.Message == "" && len(spec.ReportEntries) == 0 {
+			continue // filtered out by a label filter or focus: not part of this run
+		}
+		c := junit.Case{Name: spec.FullText(), Classname: name, Time: seconds(spec.RunTime.Seconds())}
+		if spec.LeafNodeType != types.NodeTypeIt {
+			c.Name = fmt.Sprintf("[%s] %s", spec.LeafNodeType, spec.FullText())
+		}
+		var out []string
+		for _, e := range spec.ReportEntries {
+			if e.Name == junit.ResultEntry {
+				out = append(out, junit.ResultEntry+": "+e.StringRepresentation())
+			}
+		}
+		if spec.CapturedStdOutErr != "" {
+			out = append(out, spec.CapturedStdOutErr)
+		}
+		c.SystemOut = strings.Join(out, "\n")
+		msg := spec.Failure.Message
+		detail := ""
+		if !spec.Failure.IsZero() {
+			detail = fmt.Sprintf("%s\n%s", spec.Failure.Location, spec.Failure.Message)
+		}
+		switch {
+		case spec.State == types.SpecStateSkipped:
+			c.Skipped = &junit.Message{Message: strings.TrimSpace(msg)}
+			s.Skipped++
+		case spec.State == types.SpecStatePending:
+			c.Skipped = &junit.Message{Message: "pending"}
+			s.Skipped++
+		case spec.State.Is(types.SpecStateFailureStates) && strings.HasPrefix(msg, junit.Infrastructure):
+			c.Error = &junit.Message{Message: msg, Type: "infrastructure", Text: detail}
+			s.Errors++
+		case spec.State == types.SpecStatePanicked:
+			c.Error = &junit.Message{Message: spec.Failure.ForwardedPanic, Type: "panicked", Text: detail}
+			s.Errors++
+		case spec.State == types.SpecStateInterrupted:
+			c.Error = &junit.Message{Message: msg, Type: "interrupted", Text: detail}
+			s.Errors++
+		case spec.State.Is(types.SpecStateFailureStates):
+			c.Failure = &junit.Message{Message: msg, Type: spec.State.String(), Text: detail}
+			s.Failures++
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, c)
+	}
+	return junit.Suites{Name: name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []junit.Suite{s}}
+}
