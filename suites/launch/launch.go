@@ -22,6 +22,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/vm"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
 	"github.com/gpiohil/gpiohil/suites"
+	"github.com/gpiohil/gpiohil/suites/expect"
 	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
@@ -31,6 +32,10 @@ const (
 	BenchVM   = "vm"   // gpio-sim in gpiohil's own VM
 	BenchSim  = bench.KindGPIOSim
 )
+
+// interruptGrace is how long the suites get after SIGINT to restore the lines and write their
+// partial report before they are killed.
+const interruptGrace = 30 * time.Second
 
 // EnvSuites names a prebuilt suites binary.
 const EnvSuites = "GPIOHIL_SUITES"
@@ -158,11 +163,21 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			}
 			ps = append(ps, p)
 		}
+		// Check the profiles here, so a malformed file is reported before anything boots.
+		os.Setenv(suites.EnvProfiles, strings.Join(ps, ","))
+		_, perr := suites.Profiles()
+		os.Unsetenv(suites.EnvProfiles)
+		if perr != nil {
+			return sum, perr
+		}
 		env = append(env, suites.EnvProfiles+"="+strings.Join(ps, ","))
 	}
 	if cfg.Expectations != "" {
 		abs, err := filepath.Abs(cfg.Expectations)
 		if err != nil {
+			return sum, err
+		}
+		if _, err := expect.Load(abs); err != nil {
 			return sum, err
 		}
 		env = append(env, suites.EnvExpectations+"="+abs)
@@ -181,6 +196,10 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		code, err = runVM(ctx, cfg, append([]string{cfg.Suites}, args...), env, junitPath, self)
 	case BenchSim:
 		cmd := exec.CommandContext(ctx, cfg.Suites, args...)
+		// On Ctrl-C the suites get SIGINT, so Ginkgo runs every DeferCleanup and the bench
+		// restores the lines it touched; only a suite that ignores it is killed.
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+		cmd.WaitDelay = interruptGrace
 		cmd.Env = append(env, suites.EnvBench+"="+bench.KindGPIOSim)
 		cmd.Stdout, cmd.Stderr = cfg.Stdout, cfg.Stderr
 		err = cmd.Run()

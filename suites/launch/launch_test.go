@@ -83,3 +83,30 @@ func TestWrongExpectationFails(t *testing.T) {
 		}
 	}
 }
+
+// Bad input is reported before anything boots, naming the file and line.
+func TestBadInputBeforeBoot(t *testing.T) {
+	dir := t.TempDir()
+	badProfile := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badProfile, []byte("name: bad\ndescription: x\nrequires: [sh]\nactions:\n  set-output:\n    comand: [sh]\n"), 0o644)
+	badRules := filepath.Join(dir, "rules.yaml")
+	os.WriteFile(badRules, []byte("tools:\n  t:\n    set-output: {exit: kept}\n"), 0o644)
+	for _, tc := range []struct {
+		cfg  launch.Config
+		want string
+	}{
+		{launch.Config{Profiles: []string{badProfile}}, "bad.yaml:6:5: unknown key \"comand\""},
+		{launch.Config{Profiles: []string{"no-such-tool"}}, "no such profile"},
+		{launch.Config{Expectations: badRules}, `rules.yaml:3: tool t action set-output ending exit: unknown outcome "kept"`},
+		{launch.Config{Bench: "mars", Suites: "/bin/true"}, `bench "mars" unknown`},
+	} {
+		tc.cfg.JUnit = filepath.Join(dir, "j.xml")
+		if tc.cfg.Suites == "" {
+			tc.cfg.Suites = "/bin/true"
+		}
+		_, err := launch.Run(context.Background(), tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Run(%+v) err = %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+}
