@@ -420,7 +420,9 @@ func run(ctx context.Context, cfg Config, qemu string) (res Result, err error) {
 
 	frames := make(chan wire.Frame, 64)
 	readErr := make(chan error, 1)
-	go func() {
+	// The loop below sets its frames variable to nil when it stops listening: hand the
+	// reader the channel itself.
+	go func(frames chan<- wire.Frame) {
 		r := wire.NewReader(conn)
 		for {
 			f, err := r.Next()
@@ -431,7 +433,7 @@ func run(ctx context.Context, cfg Config, qemu string) (res Result, err error) {
 			}
 			frames <- f
 		}
-	}()
+	}(frames)
 
 	var exit *wire.ExitStatus
 	var fatal string

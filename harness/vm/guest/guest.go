@@ -7,14 +7,24 @@
 // same path, so reports come back. It then creates the requested gpio-sim chips, runs the
 // command with its output streamed to the host over the second serial port (see package wire),
 // reports the exit status and powers the VM off.
+//
+// On machines without virtio (QEMU's raspi3b, package rpi3) the configuration says Local: the
+// command and everything it needs are in the initramfs itself, so the agent stays in it,
+// mounts debugfs and a tmpfs on /tmp, loads the kernel modules listed (the Raspberry Pi's
+// watchdog driver, which is what powers that board off), and after the command sends the files
+// it left in the outbox back over the channel. The channel is /dev/ttyS1 there too: the Pi's
+// mini UART, whose alias in the device tree is serial1.
 package guest
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -108,13 +118,21 @@ func (a *agent) run() (err error) {
 	if err != nil {
 		return err
 	}
+	if cfg.Local {
+		// First: whatever fails later, the VM must still be able to power off.
+		a.loadModules(cfg.Modules)
+	}
 	if cfg.Fault == "before-root" {
 		return errors.New("fault injected before mounting the host root (test)")
 	}
 	if cfg.Fault == "panic" {
 		panic("fault injected (test)")
 	}
-	if err := enterHostRoot(cfg); err != nil {
+	if cfg.Local {
+		if err := a.enterLocal(cfg); err != nil {
+			return err
+		}
+	} else if err := enterHostRoot(cfg); err != nil {
 		return err
 	}
 	env := append(cfg.Env, EnvInVM+"=1")
@@ -129,7 +147,87 @@ func (a *agent) run() (err error) {
 	fmt.Fprintf(os.Stderr, "gpiohil agent: running %q\n", cfg.Args)
 	st := a.runCommand(cfg, env)
 	unix.Sync()
+	if cfg.Outbox != "" {
+		if err := a.sendOutbox(cfg.Outbox); err != nil {
+			return err
+		}
+	}
 	return a.w.WriteJSON(wire.Exit, st)
+}
+
+// enterLocal prepares the initramfs itself as the command's root, for machines without virtio.
+func (a *agent) enterLocal(cfg wire.GuestConfig) error {
+	for _, m := range []mount{
+		{"debugfs", "/sys/kernel/debug", "debugfs", 0, ""},
+		{"tmpfs", "/tmp", "tmpfs", 0, "mode=1777"},
+	} {
+		if err := m.do(""); err != nil {
+			return err
+		}
+	}
+	if cfg.Outbox != "" {
+		if err := os.MkdirAll(cfg.Outbox, 0o777); err != nil {
+			return fmt.Errorf("create the outbox: %w", err)
+		}
+	}
+	dir := cfg.Dir
+	if dir == "" {
+		dir = "/"
+	}
+	if err := os.Chdir(dir); err != nil {
+		return fmt.Errorf("enter working directory: %w", err)
+	}
+	return nil
+}
+
+// loadModules loads kernel modules from files in the initramfs. A failure is not fatal: the
+// command still runs, and the host ends a VM that does not power off.
+func (a *agent) loadModules(paths []string) {
+	for _, m := range paths {
+		if err := loadModule(m); err != nil {
+			a.logf("%v", err)
+			fmt.Fprintf(os.Stderr, "gpiohil agent: %v\n", err)
+		}
+	}
+}
+
+// loadModule loads a kernel module from a file, as insmod does.
+func loadModule(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("load module: %w", err)
+	}
+	defer f.Close()
+	if err := unix.FinitModule(int(f.Fd()), "", 0); err != nil && err != unix.EEXIST {
+		return fmt.Errorf("load module %s: %w", path, err)
+	}
+	return nil
+}
+
+// sendOutbox sends every regular file under dir to the host, named by its path relative to dir.
+func (a *agent) sendOutbox(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			a.logf("outbox: %v", err)
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			a.logf("outbox: %v", err)
+			return nil
+		}
+		defer f.Close()
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.w.WriteFile(filepath.ToSlash(rel), f)
+	})
 }
 
 func (a *agent) openChannel() error {
@@ -267,16 +365,21 @@ func (a *agent) runCommand(cfg wire.GuestConfig, env []string) wire.ExitStatus {
 	}
 }
 
-// powerOff ends the VM: through isa-debug-exit when QEMU has it, else an ACPI power-off.
+// powerOff ends the VM: through isa-debug-exit when QEMU has it, else a power-off (ACPI on a PC,
+// the watchdog driver on a Raspberry Pi).
 func powerOff(tty *os.File) {
 	unix.Sync()
 	if tty != nil {
 		// Wait until the last frame has left the UART.
 		unix.IoctlSetInt(int(tty.Fd()), unix.TCSBRK, 1)
 	}
-	if f, err := os.OpenFile("/dev/port", os.O_WRONLY, 0); err == nil {
-		f.WriteAt([]byte{0}, debugExitPort)
-		f.Close()
+	// isa-debug-exit is a PC device. Elsewhere I/O ports do not exist: on arm64 a write to
+	// /dev/port oopses the kernel.
+	if runtime.GOARCH == "amd64" || runtime.GOARCH == "386" {
+		if f, err := os.OpenFile("/dev/port", os.O_WRONLY, 0); err == nil {
+			f.WriteAt([]byte{0}, debugExitPort)
+			f.Close()
+		}
 	}
 	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 	// Without ACPI power-off does nothing on a PC; a restart ends QEMU, which runs with -no-reboot.

@@ -5,7 +5,9 @@
 // frame: a magic byte, a kind byte, a big-endian uint32 payload length and the payload. The
 // guest announces itself with [Ready], then streams the command's [Stdout] and [Stderr] and ends
 // with one [Exit] (or [Fatal] when the agent itself fails). [Log] carries the agent's own
-// diagnostics.
+// diagnostics. Where the guest cannot share a directory with the host (QEMU's raspi3b has no
+// virtio), files the command leaves, such as JUnit reports, travel as [File] frames before the
+// [Exit] frame.
 package wire
 
 import (
@@ -36,11 +38,12 @@ const (
 	Log    Kind = 'L' // guest to host: one line of the agent's own diagnostics
 	Exit   Kind = 'X' // guest to host: the command ended; payload: JSON ExitStatus
 	Fatal  Kind = 'F' // guest to host: the agent failed; payload: the error text
+	File   Kind = 'P' // guest to host: a piece of a file; payload: see [Writer.WriteFile]
 )
 
 func (k Kind) String() string {
 	switch k {
-	case Ready, Stdout, Stderr, Log, Exit, Fatal:
+	case Ready, Stdout, Stderr, Log, Exit, Fatal, File:
 		return string(rune(k))
 	}
 	return fmt.Sprintf("0x%02x", byte(k))
@@ -79,6 +82,15 @@ type GuestConfig struct {
 	Sim   []sim.Bank `json:"sim"`
 	// Fault makes the agent fail on purpose at a named step; only tests set it.
 	Fault string `json:"fault,omitempty"`
+
+	// Local runs the command from the initramfs itself instead of the host's root over 9p, for
+	// machines without virtio (QEMU's raspi3b): Root and Share are then unused, debugfs and a
+	// tmpfs on /tmp are mounted, and Modules are loaded first.
+	Local   bool     `json:"local,omitempty"`
+	Modules []string `json:"modules,omitempty"` // kernel modules (.ko paths in the guest) to load; Local only
+	// Outbox is a directory in the guest whose regular files are sent to the host as File frames
+	// once the command has ended, before the Exit frame.
+	Outbox string `json:"outbox,omitempty"`
 }
 
 // ExitStatus is the payload of an Exit frame.
@@ -125,6 +137,57 @@ func (fw *Writer) WriteJSON(kind Kind, v any) error {
 		return fmt.Errorf("encode %s frame: %d bytes is over the %d byte limit", kind, len(b), MaxPayload)
 	}
 	return fw.Write(kind, b)
+}
+
+// MaxFileName bounds the name a File frame carries.
+const MaxFileName = 1024
+
+// fileHeader is the size of a File payload's fixed part: the offset and the name's length.
+const fileHeader = 8 + 2
+
+// WriteFile sends the content of r as File frames under name, a slash-separated path relative
+// to wherever the host puts files. Each frame's payload is the chunk's offset in the file
+// (big-endian uint64), the name's length (big-endian uint16), the name and the chunk. The frame
+// at offset 0 creates the file, so an empty file is one frame with no chunk.
+func (fw *Writer) WriteFile(name string, r io.Reader) error {
+	if name == "" || len(name) > MaxFileName {
+		return fmt.Errorf("write file frame: name %q: want 1 to %d bytes", name, MaxFileName)
+	}
+	buf := make([]byte, MaxPayload)
+	hdr := fileHeader + len(name)
+	var off uint64
+	for {
+		n, err := io.ReadFull(r, buf[hdr:])
+		if n > 0 || off == 0 {
+			binary.BigEndian.PutUint64(buf[0:], off)
+			binary.BigEndian.PutUint16(buf[8:], uint16(len(name)))
+			copy(buf[fileHeader:], name)
+			if werr := fw.Write(File, buf[:hdr+n]); werr != nil {
+				return werr
+			}
+			off += uint64(n)
+		}
+		switch err {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF:
+			return nil
+		default:
+			return fmt.Errorf("write file frame %s: %w", name, err)
+		}
+	}
+}
+
+// ParseFile splits a File frame's payload into the file's name, the chunk's offset and the chunk.
+func ParseFile(payload []byte) (name string, off int64, chunk []byte, err error) {
+	if len(payload) < fileHeader {
+		return "", 0, nil, fmt.Errorf("file frame of %d bytes is shorter than its header", len(payload))
+	}
+	o := binary.BigEndian.Uint64(payload[0:])
+	n := int(binary.BigEndian.Uint16(payload[8:]))
+	if n == 0 || n > MaxFileName || fileHeader+n > len(payload) || o > 1<<62 {
+		return "", 0, nil, fmt.Errorf("file frame: bad header (name length %d, offset %d, payload %d bytes)", n, o, len(payload))
+	}
+	return string(payload[fileHeader : fileHeader+n]), int64(o), payload[fileHeader+n:], nil
 }
 
 // Reader reads frames.

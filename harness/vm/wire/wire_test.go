@@ -87,3 +87,68 @@ func TestStreamWriter(t *testing.T) {
 		t.Errorf("frame = %s %q %v", f.Kind, f.Payload, err)
 	}
 }
+
+func TestFileFrames(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	big := bytes.Repeat([]byte("0123456789"), MaxPayload/5) // over two frames' worth
+	if err := w.WriteFile("junit/big.xml", bytes.NewReader(big)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteFile("empty", strings.NewReader("")); err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(&buf)
+	got := map[string][]byte{}
+	frames := 0
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Kind != File {
+			t.Fatalf("frame kind %s, want %s", f.Kind, File)
+		}
+		frames++
+		name, off, chunk, err := ParseFile(f.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if off != int64(len(got[name])) {
+			t.Fatalf("%s: chunk at offset %d, want %d", name, off, len(got[name]))
+		}
+		got[name] = append(got[name], chunk...)
+		if got[name] == nil {
+			got[name] = []byte{}
+		}
+	}
+	per := MaxPayload - fileHeader - len("junit/big.xml")
+	if want := (len(big)+per-1)/per + 1; frames != want {
+		t.Errorf("got %d frames, want %d: %d for the big file and 1 for the empty one", frames, want, want-1)
+	}
+	if !bytes.Equal(got["junit/big.xml"], big) {
+		t.Errorf("big file: got %d bytes back, want %d equal ones", len(got["junit/big.xml"]), len(big))
+	}
+	if e, ok := got["empty"]; !ok || len(e) != 0 {
+		t.Errorf("empty file: got %q (present %v), want an empty file", e, ok)
+	}
+}
+
+func TestParseFileRejectsBadHeaders(t *testing.T) {
+	for _, p := range [][]byte{
+		nil,
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0},         // no name
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 'a'},    // name longer than the payload
+		{0xff, 0, 0, 0, 0, 0, 0, 0, 0, 1, 'a'}, // absurd offset
+	} {
+		if _, _, _, err := ParseFile(p); err == nil {
+			t.Errorf("ParseFile(%v) succeeded, want an error", p)
+		}
+	}
+	if err := NewWriter(io.Discard).WriteFile("", strings.NewReader("x")); err == nil {
+		t.Error("WriteFile with an empty name succeeded, want an error")
+	}
+}

@@ -1,0 +1,741 @@
+// Package rpi3 runs a command inside an emulated Raspberry Pi 3: QEMU's raspi3b machine booting
+// Debian's stock arm64 kernel, whose GPIO driver is the genuine pinctrl-bcm2835.
+//
+// gpio-sim is not a Raspberry Pi: on release it keeps a line an output, while the Pi's mainline
+// driver turns a released output back into an input unless the module parameter
+// pinctrl_bcm2835.persist_gpio_outputs is set, as Raspberry Pi OS does by default. This lane
+// boots that driver in both settings ([PersistOff], [PersistOn]), so CI can check what happens
+// to a Pi user's pins without a Pi.
+//
+// ci/rpi3/fetch.sh (make rpi3-kernel) downloads the kernel package with apt-get and unpacks
+// the kernel, its bcm2837-rpi-3-b device tree, the bcm2835_wdt module and a static busybox
+// into gpiohil's cache. Run writes an initramfs holding gpiohil cross-compiled for arm64 as
+// /init (the agent of package guest, in its Local mode: raspi3b has no virtio, so no 9p),
+// /bin/gpiohil, /bin/sh and friends from busybox, the watchdog module and the caller's files,
+// and boots it:
+//
+//	qemu-system-aarch64 -M raspi3b -m 1G -kernel vmlinuz -dtb bcm2837-rpi-3-b.dtb -initrd ...
+//	  -append 'console=ttyAMA0 ... pinctrl_bcm2835.persist_gpio_outputs=n|y'
+//	  -serial <console> -serial <channel socket>
+//
+// The first UART (PL011, ttyAMA0) is the kernel console; the Pi 3 device tree hangs its
+// Bluetooth chip off that UART, so the kernel gives it to the serial device bus and there is no
+// /dev/ttyAMA0 to open, but the console works. The second UART (the mini UART, ttyS1) is the
+// channel of package wire: the command's output, the files it leaves in the outbox ($GPIOHIL_OUTBOX,
+// written to Config.OutDir on the host) and its exit status. The agent loads bcm2835_wdt, whose
+// power-off handler ends QEMU (-no-reboot); should that fail, the host kills QEMU a bounded
+// time after the exit status arrived.
+//
+// Under software emulation on two cores the guest agent is up about 4 s after QEMU starts
+// (docs/performance.md); docs/rpi3.md describes the lane, what it sees and what it found.
+package rpi3
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gpiohil/gpiohil/harness/vm"
+	"github.com/gpiohil/gpiohil/harness/vm/guest"
+	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
+	"github.com/gpiohil/gpiohil/harness/vm/wire"
+)
+
+// BenchKind is the bench kind of this lane, as tool profiles and reports name it.
+const BenchKind = "vm-rpi3"
+
+// Defaults and bounds.
+const (
+	DefaultQEMU    = "qemu-system-aarch64"
+	DefaultTimeout = 10 * time.Minute
+	// Memory is fixed by the machine: QEMU's raspi3b has exactly 1 GiB.
+	Memory = "1G"
+	// exitGrace bounds the wait for QEMU to end after the guest reported the exit status: the
+	// watchdog's power-off takes well under a second; without the module the guest halts and
+	// never ends QEMU.
+	exitGrace = 10 * time.Second
+	// consoleLines is how many of the last console lines a failure report shows.
+	consoleLines = 25
+)
+
+// Paths and environment inside the guest.
+const (
+	GuestBin    = "/bin/gpiohil" // the gpiohil binary (the agent itself, linked)
+	GuestOutbox = "/out"         // files left here are sent to the host's Config.OutDir
+	guestModule = "/lib/modules/bcm2835_wdt.ko"
+
+	EnvOutbox = "GPIOHIL_OUTBOX"    // GuestOutbox, for the command
+	EnvLane   = "GPIOHIL_RPI3_LANE" // the lane's name, e.g. persist-off
+	EnvBench  = "GPIOHIL_BENCH"     // BenchKind, so gpiohil and the suites pick the bench
+	EnvBin    = "GPIOHIL_BIN"       // GuestBin
+)
+
+// Environment on the host.
+const (
+	// EnvKernelDir overrides where the kernel, device tree and module are taken from.
+	EnvKernelDir = "GPIOHIL_RPI3_KERNEL"
+	// EnvInit names a statically linked arm64 gpiohil binary to boot as the guest's /init.
+	EnvInit = "GPIOHIL_BIN_ARM64"
+)
+
+// Lane is one setting of the kernel the emulated Pi boots.
+type Lane struct {
+	Name    string // persist-off or persist-on
+	Persist bool   // pinctrl_bcm2835.persist_gpio_outputs
+}
+
+// The two lanes.
+var (
+	// PersistOff is the mainline default: a released output becomes an input.
+	PersistOff = Lane{Name: "persist-off", Persist: false}
+	// PersistOn is Raspberry Pi OS's default: a released output stays an output at its level.
+	PersistOn = Lane{Name: "persist-on", Persist: true}
+	// Lanes lists both, in the order CI runs them.
+	Lanes = []Lane{PersistOff, PersistOn}
+)
+
+func (l Lane) String() string { return l.Name }
+
+// Title is the lane's column heading in the semantics matrix.
+func (l Lane) Title() string {
+	if l.Persist {
+		return "Raspberry Pi 3, emulated, mainline driver, persist on"
+	}
+	return "Raspberry Pi 3, emulated, mainline driver, persist off"
+}
+
+// Param is the kernel command-line parameter that selects the lane.
+func (l Lane) Param() string {
+	if l.Persist {
+		return "pinctrl_bcm2835.persist_gpio_outputs=y"
+	}
+	return "pinctrl_bcm2835.persist_gpio_outputs=n"
+}
+
+// ParamValue is what /sys/module/pinctrl_bcm2835/parameters/persist_gpio_outputs reads on the lane.
+func (l Lane) ParamValue() string {
+	if l.Persist {
+		return "Y"
+	}
+	return "N"
+}
+
+// LaneByName returns the lane called name.
+func LaneByName(name string) (Lane, error) {
+	for _, l := range Lanes {
+		if l.Name == name {
+			return l, nil
+		}
+	}
+	return Lane{}, fmt.Errorf("rpi3: lane %q unknown; want persist-off or persist-on", name)
+}
+
+// CurrentLane says which lane this process runs in, from $GPIOHIL_RPI3_LANE; ok is false outside
+// the emulated Pi.
+func CurrentLane() (l Lane, ok bool) {
+	l, err := LaneByName(os.Getenv(EnvLane))
+	return l, err == nil && os.Getenv(guest.EnvInVM) == "1"
+}
+
+// Kernel is what the lane boots, as ci/rpi3/fetch.sh left it in one directory.
+type Kernel struct {
+	Dir      string
+	Image    string // vmlinuz: an arm64 Image
+	DTB      string // bcm2837-rpi-3-b.dtb
+	Watchdog string // bcm2835_wdt.ko, decompressed
+	Busybox  string // a static arm64 busybox
+	Release  string // the kernel's uname -r
+}
+
+// DefaultKernelDir is $GPIOHIL_RPI3_KERNEL, or the newest kernel ci/rpi3/fetch.sh fetched.
+func DefaultKernelDir() string {
+	if d := os.Getenv(EnvKernelDir); d != "" {
+		return d
+	}
+	return filepath.Join(vm.CacheDir(), "rpi3", "current")
+}
+
+const fetchHint = "fetch it with: make rpi3-kernel (ci/rpi3/fetch.sh)"
+
+// FindKernel checks a kernel directory; "" means DefaultKernelDir. The error says what to run.
+func FindKernel(dir string) (Kernel, error) {
+	if dir == "" {
+		dir = DefaultKernelDir()
+	}
+	k := Kernel{Dir: dir, Image: filepath.Join(dir, "vmlinuz"), DTB: filepath.Join(dir, "bcm2837-rpi-3-b.dtb"),
+		Watchdog: filepath.Join(dir, "bcm2835_wdt.ko"), Busybox: filepath.Join(dir, "busybox")}
+	for _, p := range []string{k.Image, k.DTB, k.Watchdog, k.Busybox} {
+		if _, err := os.Stat(p); err != nil {
+			return k, fmt.Errorf("rpi3: no emulated Pi kernel: %s missing; %s", p, fetchHint)
+		}
+	}
+	var magic [4]byte
+	f, err := os.Open(k.Image)
+	if err != nil {
+		return k, fmt.Errorf("rpi3: kernel %s: %w; %s", k.Image, err, fetchHint)
+	}
+	_, err = f.ReadAt(magic[:], 56) // the arm64 Image header's "ARM\x64"
+	f.Close()
+	if err != nil || string(magic[:]) != "ARM\x64" {
+		return k, fmt.Errorf("rpi3: kernel %s is not an arm64 Image; %s", k.Image, fetchHint)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "release")); err == nil {
+		k.Release = strings.TrimSpace(string(b))
+	}
+	return k, nil
+}
+
+// Missing says why the lane cannot run here (no QEMU, no kernel), or "" when it can.
+func Missing() string {
+	if _, err := exec.LookPath(DefaultQEMU); err != nil {
+		return DefaultQEMU + " not found (sudo apt-get install qemu-system-arm, or make rpi3-kernel as root)"
+	}
+	if _, err := FindKernel(""); err != nil {
+		return strings.TrimPrefix(err.Error(), "rpi3: ")
+	}
+	return ""
+}
+
+// DefaultInit finds a statically linked arm64 gpiohil for the guest: $GPIOHIL_BIN_ARM64, this
+// executable when it is one, or gpiohil-arm64 next to this executable.
+func DefaultInit() (string, error) {
+	if p := os.Getenv(EnvInit); p != "" {
+		return p, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("rpi3: find the gpiohil binary: %w", err)
+	}
+	if checkInit(self) == nil {
+		return self, nil
+	}
+	sibling := filepath.Join(filepath.Dir(self), "gpiohil-arm64")
+	if _, err := os.Stat(sibling); err == nil {
+		return sibling, nil
+	}
+	return "", fmt.Errorf("rpi3: no arm64 gpiohil for the guest: set %s or put gpiohil-arm64 next to %s; build it with: make build-arm64 (CGO_ENABLED=0 GOARCH=arm64 go build -o bin/gpiohil-arm64 ./cmd/gpiohil)", EnvInit, self)
+}
+
+// checkInit makes sure the guest's init is a static arm64 program: the initramfs has no loader.
+func checkInit(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("rpi3: guest init %s: %w", path, err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_AARCH64 {
+		return fmt.Errorf("rpi3: guest init %s is built for %v, want arm64; build it with CGO_ENABLED=0 GOARCH=arm64", path, f.Machine)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("rpi3: guest init %s is dynamically linked; build it with CGO_ENABLED=0", path)
+		}
+	}
+	return nil
+}
+
+// Config says what to run in the emulated Pi and how to boot it.
+type Config struct {
+	Lane Lane     // which kernel setting to boot; the zero value is PersistOff
+	Args []string // the command and its arguments, as paths inside the guest; required
+	// Env is added to the command's environment, which otherwise holds only PATH=/bin, HOME,
+	// TMPDIR and the GPIOHIL_* variables of this package (the host's own environment means
+	// nothing in the guest).
+	Env []string
+	// Files are added to the initramfs: a test binary, a profile, data. Everything the command
+	// runs must be in the initramfs: raspi3b has no virtio to share host directories.
+	Files []initramfs.Entry
+	Dir   string // the command's working directory in the guest; "" means /
+	// OutDir is the host directory that files the command leaves in $GPIOHIL_OUTBOX are written
+	// to, under the same relative paths; "" drops them with a note on Stderr.
+	OutDir string
+
+	KernelDir string        // "" means DefaultKernelDir()
+	QEMU      string        // "" means DefaultQEMU found on PATH
+	Init      string        // static arm64 gpiohil; "" means DefaultInit()
+	Timeout   time.Duration // bound on the whole run; 0 means DefaultTimeout
+	Append    string        // extra kernel command line
+	Fault     string        // makes the guest agent fail at a named step; tests only
+
+	Stdout, Stderr io.Writer // the command's output; nil discards it
+	Console        io.Writer // when set, the guest console (kernel and agent messages) is copied here
+}
+
+// Result is how a run ended.
+type Result struct {
+	Code   int           // the command's exit status, 128+N when killed by signal N
+	Signal string        // the signal that killed the command, if any
+	Kernel string        // the guest kernel's release
+	Boot   time.Duration // from starting QEMU until the guest agent said it was ready
+	Uptime time.Duration // the guest kernel's uptime when its agent said it was ready
+	Total  time.Duration // from starting QEMU until it ended
+	Files  []string      // the files written to OutDir, relative to it, in arrival order
+	// PoweredOff is false when the guest did not power itself off and QEMU had to be killed.
+	PoweredOff bool
+}
+
+// prepared holds the checked inputs of one run.
+type prepared struct {
+	cfg    Config
+	qemu   string
+	kernel Kernel
+}
+
+func check(cfg Config) (prepared, error) {
+	p := prepared{cfg: cfg}
+	if len(cfg.Args) == 0 {
+		return p, errors.New("rpi3: no command given")
+	}
+	if cfg.Lane.Name == "" {
+		p.cfg.Lane = PersistOff
+	} else if _, err := LaneByName(cfg.Lane.Name); err != nil {
+		return p, err
+	}
+	if p.cfg.QEMU == "" {
+		p.cfg.QEMU = DefaultQEMU
+	}
+	var err error
+	if p.qemu, err = exec.LookPath(p.cfg.QEMU); err != nil {
+		return p, fmt.Errorf("rpi3: %s not found; install it: sudo apt-get install qemu-system-arm (or run make rpi3-kernel as root)", p.cfg.QEMU)
+	}
+	if p.kernel, err = FindKernel(cfg.KernelDir); err != nil {
+		return p, err
+	}
+	if p.cfg.Init == "" {
+		if p.cfg.Init, err = DefaultInit(); err != nil {
+			return p, err
+		}
+	}
+	if err := checkInit(p.cfg.Init); err != nil {
+		return p, err
+	}
+	if p.cfg.Timeout == 0 {
+		p.cfg.Timeout = DefaultTimeout
+	}
+	if p.cfg.OutDir != "" {
+		if st, err := os.Stat(p.cfg.OutDir); err != nil || !st.IsDir() {
+			return p, fmt.Errorf("rpi3: output directory %s is not a directory", p.cfg.OutDir)
+		}
+	}
+	return p, nil
+}
+
+// AppendLine is the kernel command line of a run.
+func AppendLine(cfg Config) string {
+	lane := cfg.Lane
+	if lane.Name == "" {
+		lane = PersistOff
+	}
+	// console=ttyAMA0: the PL011, QEMU's first serial port. panic=-1 ends a panicking guest at
+	// once (with -no-reboot, QEMU exits) instead of leaving it to the timeout.
+	line := "console=ttyAMA0 panic=-1 quiet rdinit=/init " + lane.Param()
+	if cfg.Append != "" {
+		line += " " + cfg.Append
+	}
+	return line
+}
+
+// QEMUArgs returns QEMU's command line for a run.
+func QEMUArgs(cfg Config, k Kernel, initrd, sock string) []string {
+	return []string{
+		// One TCG thread for the board's four cores: with a thread each, the three secondary
+		// cores spin in QEMU's boot stub (WFE does not sleep under TCG) and take the host's
+		// cores from the boot core; boot to the agent took 9 s instead of 4 on two cores.
+		"-machine", "raspi3b", "-accel", "tcg,thread=single", "-m", Memory,
+		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+		"-kernel", k.Image, "-dtb", k.DTB, "-initrd", initrd, "-append", AppendLine(cfg),
+		"-chardev", "stdio,id=console,signal=off",
+		"-serial", "chardev:console",
+		"-chardev", "socket,id=channel,path=" + sock,
+		"-serial", "chardev:channel",
+	}
+}
+
+// busyboxApplets are linked into /bin: what shell-driven tools and tests run. Debian's static
+// busybox runs its own applets from sh without the links too; these make them visible to
+// exec and PATH lookups.
+var busyboxApplets = []string{"sh", "cat", "echo", "printf", "test", "[", "true", "false", "sleep",
+	"kill", "ls", "grep", "sed", "head", "tail", "tr", "wc", "mkdir", "rm", "env", "id", "od", "dd",
+	"uname", "dmesg", "ps"}
+
+// Entries returns the initramfs of a run: the agent, gpiohil, busybox, the watchdog module, the
+// guest configuration and cfg.Files.
+func Entries(cfg Config, k Kernel, gc wire.GuestConfig) ([]initramfs.Entry, error) {
+	gcJSON, err := json.Marshal(gc)
+	if err != nil {
+		return nil, fmt.Errorf("rpi3: encode the guest configuration: %w", err)
+	}
+	link := func(p, target string) initramfs.Entry {
+		return initramfs.Entry{Path: p, Mode: os.ModeSymlink | 0o777, Target: target}
+	}
+	es := append(initramfs.Agent(cfg.Init),
+		initramfs.Entry{Path: guest.ConfigPath, Mode: 0o600, Data: gcJSON},
+		initramfs.Dir("/bin"), initramfs.Dir("/root"), initramfs.Dir(GuestOutbox),
+		link(GuestBin, "/init"),
+		initramfs.File("/bin/busybox", k.Busybox, 0o755),
+		initramfs.File(guestModule, k.Watchdog, 0o644),
+	)
+	taken := map[string]bool{}
+	for _, e := range cfg.Files {
+		taken[e.Path] = true
+	}
+	for _, a := range busyboxApplets {
+		if !taken["/bin/"+a] {
+			es = append(es, link("/bin/"+a, "busybox"))
+		}
+	}
+	return append(es, cfg.Files...), nil
+}
+
+// GuestEnv is the command's environment in the guest, before cfg.Env.
+func GuestEnv(lane Lane) []string {
+	return []string{"PATH=/bin", "HOME=/root", "TMPDIR=/tmp", EnvBin + "=" + GuestBin,
+		EnvBench + "=" + BenchKind, EnvOutbox + "=" + GuestOutbox, EnvLane + "=" + lane.Name}
+}
+
+// Run boots the emulated Pi, runs cfg.Args in it and returns how it ended. Errors are those of
+// package vm: a *vm.TimeoutError when the run took too long, a *vm.GuestError when the guest
+// ended without an exit status (kernel panic, agent failure, QEMU failing to start), and a
+// plain error, saying what to run, for bad input or a missing QEMU or kernel.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	p, err := check(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	return run(ctx, p)
+}
+
+func run(ctx context.Context, p prepared) (res Result, err error) {
+	cfg := p.cfg
+	tmp, err := os.MkdirTemp("", "gpiohil-rpi3-")
+	if err != nil {
+		return res, fmt.Errorf("rpi3: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	gc := wire.GuestConfig{Args: cfg.Args, Env: append(GuestEnv(cfg.Lane), cfg.Env...), Dir: cfg.Dir,
+		Local: true, Modules: []string{guestModule}, Outbox: GuestOutbox, Fault: cfg.Fault}
+	entries, err := Entries(cfg, p.kernel, gc)
+	if err != nil {
+		return res, err
+	}
+	initrd := filepath.Join(tmp, "initramfs.cpio")
+	if err := initramfs.WriteFile(initrd, entries); err != nil {
+		return res, fmt.Errorf("rpi3: %w", err)
+	}
+	sock := filepath.Join(tmp, "channel.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		return res, fmt.Errorf("rpi3: %w", err)
+	}
+	defer ln.Close()
+
+	console := newRing(consoleLines, cfg.Console)
+	var qerr bytes.Buffer
+	cmd := exec.Command(p.qemu, QEMUArgs(cfg, p.kernel, initrd, sock)...)
+	cmd.Stdout = console
+	cmd.Stderr = &limitedWriter{w: &qerr, n: 16 << 10}
+	// QEMU dies with us, even when we are killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("rpi3: start %s: %w", p.qemu, err)
+	}
+	qemuDone := make(chan error, 1)
+	go func() { qemuDone <- cmd.Wait() }()
+	out := &outFiles{dir: cfg.OutDir, open: map[string]*os.File{}}
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-qemuDone
+		console.Close()
+		if cerr := out.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		res.Files = out.names
+		res.Total = time.Since(start)
+	}()
+
+	deadline := time.NewTimer(cfg.Timeout)
+	defer deadline.Stop()
+	timeout := func() error { return &vm.TimeoutError{Timeout: cfg.Timeout, Console: console.Lines()} }
+
+	conns := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			conns <- c
+		}
+	}()
+	var conn net.Conn
+	select {
+	case conn = <-conns:
+	case werr := <-qemuDone:
+		qemuDone <- werr
+		return res, &vm.GuestError{Reason: fmt.Sprintf("QEMU ended before the emulated Pi started (%v): %s", werr, strings.TrimSpace(qerr.String())), Console: console.Lines()}
+	case <-deadline.C:
+		return res, timeout()
+	case <-ctx.Done():
+		return res, ctx.Err()
+	}
+	defer conn.Close()
+
+	frames := make(chan wire.Frame, 64)
+	readErr := make(chan error, 1)
+	// The loop below sets its frames variable to nil when it stops listening: hand the reader
+	// the channel itself.
+	go func(frames chan<- wire.Frame) {
+		br := bufio.NewReader(conn)
+		// The mini UART may emit a stray byte when its driver probes, before the agent opens it.
+		if err := skipToFrame(br); err != nil {
+			readErr <- err
+			close(frames)
+			return
+		}
+		r := wire.NewReader(br)
+		for {
+			f, err := r.Next()
+			if err != nil {
+				readErr <- err
+				close(frames)
+				return
+			}
+			frames <- f
+		}
+	}(frames)
+
+	var exit *wire.ExitStatus
+	var fatal string
+	var grace <-chan time.Time
+	qd := qemuDone
+	for frames != nil || qd != nil {
+		select {
+		case f, ok := <-frames:
+			if !ok {
+				frames = nil
+				if e := <-readErr; e != io.EOF && exit == nil && fatal == "" {
+					fatal = "host channel: " + e.Error()
+				}
+				continue
+			}
+			switch f.Kind {
+			case wire.Ready:
+				res.Boot = time.Since(start)
+				var h wire.Hello
+				json.Unmarshal(f.Payload, &h)
+				res.Kernel = h.Kernel
+				if fs := strings.Fields(h.Uptime); len(fs) > 0 {
+					if sec, err := strconv.ParseFloat(fs[0], 64); err == nil {
+						res.Uptime = time.Duration(sec * float64(time.Second))
+					}
+				}
+			case wire.Stdout:
+				write(cfg.Stdout, f.Payload)
+			case wire.Stderr:
+				write(cfg.Stderr, f.Payload)
+			case wire.Log:
+				console.Write(append([]byte("agent: "), append(f.Payload, '\n')...))
+			case wire.File:
+				if err := out.write(f.Payload, stderrOf(cfg)); err != nil {
+					return res, err
+				}
+			case wire.Exit:
+				exit = &wire.ExitStatus{}
+				if err := json.Unmarshal(f.Payload, exit); err != nil {
+					return res, &vm.GuestError{Reason: "bad exit status from the guest: " + err.Error(), Console: console.Lines()}
+				}
+				grace = time.After(exitGrace)
+			case wire.Fatal:
+				fatal = "guest agent failed: " + string(f.Payload)
+				grace = time.After(exitGrace)
+			}
+		case werr := <-qd:
+			qd = nil
+			qemuDone <- werr // for the deferred wait
+			res.PoweredOff = exit != nil || fatal != ""
+			if frames != nil {
+				// QEMU is gone, so the socket is closed: drain what is left, then stop.
+				conn.SetReadDeadline(time.Now().Add(time.Second))
+			}
+		case <-grace:
+			fmt.Fprintf(stderrOf(cfg), "gpiohil rpi3: the emulated Pi did not power off within %v of finishing (bcm2835_wdt not loaded?); killed it\n", exitGrace)
+			frames, qd = nil, nil
+		case <-deadline.C:
+			return res, timeout()
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+	}
+	switch {
+	case fatal != "":
+		return res, &vm.GuestError{Reason: fatal, Console: console.Lines()}
+	case exit == nil:
+		return res, &vm.GuestError{Reason: "the emulated Pi ended without reporting an exit status (kernel panic or agent crash)", Console: console.Lines()}
+	}
+	if exit.Error != "" {
+		fmt.Fprintf(stderrOf(cfg), "gpiohil rpi3: %s\n", exit.Error)
+	}
+	res.Code, res.Signal = exit.Code, exit.Signal
+	return res, nil
+}
+
+// skipToFrame discards bytes before the first Ready frame's magic.
+func skipToFrame(br *bufio.Reader) error {
+	for {
+		b, err := br.Peek(2)
+		if err != nil {
+			return err
+		}
+		if b[0] == wire.Magic && wire.Kind(b[1]) == wire.Ready {
+			return nil
+		}
+		br.Discard(1)
+	}
+}
+
+// outFiles writes File frames under a host directory.
+type outFiles struct {
+	dir     string
+	open    map[string]*os.File
+	names   []string
+	dropped bool
+}
+
+func (o *outFiles) write(payload []byte, warn io.Writer) error {
+	name, off, chunk, err := wire.ParseFile(payload)
+	if err != nil {
+		return fmt.Errorf("rpi3: %w", err)
+	}
+	rel := filepath.FromSlash(name)
+	if !filepath.IsLocal(rel) {
+		return fmt.Errorf("rpi3: the guest sent a file named %q, which is not a path inside the output directory", name)
+	}
+	if o.dir == "" {
+		if !o.dropped {
+			fmt.Fprintf(warn, "gpiohil rpi3: the guest left %s in its outbox, but no output directory was given; dropped\n", name)
+			o.dropped = true
+		}
+		return nil
+	}
+	f, ok := o.open[name]
+	if !ok {
+		p := filepath.Join(o.dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("rpi3: %w", err)
+		}
+		if f, err = os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644); err != nil {
+			return fmt.Errorf("rpi3: %w", err)
+		}
+		o.open[name] = f
+		o.names = append(o.names, name)
+	}
+	if _, err := f.WriteAt(chunk, off); err != nil {
+		return fmt.Errorf("rpi3: write %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+func (o *outFiles) close() error {
+	var errs []error
+	for _, f := range o.open {
+		errs = append(errs, f.Close())
+	}
+	o.open = nil
+	return errors.Join(errs...)
+}
+
+func stderrOf(cfg Config) io.Writer {
+	if cfg.Stderr != nil {
+		return cfg.Stderr
+	}
+	return os.Stderr
+}
+
+func write(w io.Writer, p []byte) {
+	if w != nil {
+		w.Write(p)
+	}
+}
+
+// limitedWriter keeps the first n bytes written to it.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
+
+// ring keeps the last lines of the console and copies everything to an optional writer.
+type ring struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+	part  []byte
+	copy  io.Writer
+}
+
+func newRing(max int, copy io.Writer) *ring { return &ring{max: max, copy: copy} }
+
+func (r *ring) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.copy != nil {
+		r.copy.Write(p)
+	}
+	r.part = append(r.part, p...)
+	for {
+		i := bytes.IndexByte(r.part, '\n')
+		if i < 0 {
+			break
+		}
+		r.add(string(r.part[:i]))
+		r.part = r.part[i+1:]
+	}
+	return len(p), nil
+}
+
+func (r *ring) add(line string) {
+	line = strings.TrimRight(line, "\r")
+	if line == "" {
+		return
+	}
+	r.lines = append(r.lines, line)
+	if len(r.lines) > r.max {
+		r.lines = r.lines[len(r.lines)-r.max:]
+	}
+}
+
+// Close keeps a last unterminated line.
+func (r *ring) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.part) > 0 {
+		r.add(string(r.part))
+		r.part = nil
+	}
+}
+
+// Lines returns the kept lines.
+func (r *ring) Lines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lines...)
+}
