@@ -14,7 +14,6 @@ import (
 	"github.com/gpiohil/gpiohil/harness/profile"
 	"github.com/gpiohil/gpiohil/harness/runner"
 	"github.com/gpiohil/gpiohil/harness/trial"
-	"github.com/gpiohil/gpiohil/suites"
 	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
@@ -34,7 +33,7 @@ func runCleanup(p *profile.Profile, action profile.ActionName, ending runner.End
 		Skip(why)
 	}
 	bias := biases(p.Actions[action])[0]
-	tr, err := trial.Run(context.Background(), b, line(suites.DUT), trial.Case{Profile: p, Action: action, Value: 1, Bias: bias, Ending: ending, Pre: preDown})
+	tr, err := trial.Run(context.Background(), b, line(dutName), trial.Case{Profile: p, Action: action, Value: 1, Bias: bias, Ending: ending, Pre: preDown})
 	if errors.Is(err, trial.ErrSkip) {
 		Skip(err.Error())
 	}
@@ -66,12 +65,12 @@ var _ = Describe("cleanup", Label("cleanup"), func() {
 				}
 				Context(fmt.Sprintf("%s ended by %s", ca.action, ca.ending), Label("action:"+string(ca.action)), func() {
 					BeforeEach(func() {
-						dut := line(suites.DUT)
+						dut := line(dutName)
 						DeferCleanup(func() { Expect(b.Restore(dut)).To(Succeed()) })
 					})
 
 					It("touches only the lines it set up", func() {
-						n := line(suites.Neighbour)
+						n := line(neighbourName)
 						DeferCleanup(func() { Expect(b.Restore(n)).To(Succeed()) })
 						Expect(b.Prepare(n, bench.State{Direction: observe.Input, Bias: bench.BiasPullUp})).To(Succeed())
 						before, err := b.Observe(n)
@@ -95,7 +94,7 @@ var _ = Describe("cleanup", Label("cleanup"), func() {
 						if tr.After.Owner == observe.Used && tr.After.Consumer == bench.SysfsConsumer {
 							Fail(fmt.Sprintf("%s left the line exported in /sys/class/gpio", p.Name))
 						}
-						dut := line(suites.DUT)
+						dut := line(dutName)
 						req, err := gpiocdev.RequestLine(dut.ChipName, dut.Offset, gpiocdev.AsInput, gpiocdev.WithConsumer("gpiohil-next"))
 						Expect(err).NotTo(HaveOccurred(), "requesting %s after %s's cleanup", dut, p.Name)
 						Expect(req.Close()).To(Succeed())

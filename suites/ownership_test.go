@@ -14,7 +14,6 @@ import (
 	"github.com/gpiohil/gpiohil/harness/profile"
 	"github.com/gpiohil/gpiohil/harness/runner"
 	"github.com/gpiohil/gpiohil/harness/trial"
-	"github.com/gpiohil/gpiohil/suites"
 	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
@@ -29,7 +28,7 @@ var _ = Describe("ownership", Label("ownership"), func() {
 			if ok, why := p.Installed(); !ok {
 				Skip(why)
 			}
-			dut := line(suites.DUT)
+			dut := line(dutName)
 			DeferCleanup(func() { Expect(b.Restore(dut)).To(Succeed()) })
 			var busyErr error
 			var held observe.Observation

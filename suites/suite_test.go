@@ -43,6 +43,8 @@ var (
 	rules    *expect.Rules
 	platform observe.Platform
 	props    []junit.Property
+	// The line under test and its neighbour, by name on this bench.
+	dutName, neighbourName string
 
 	// Known when the spec tree is built.
 	profiles, profilesErr = suites.Profiles()
@@ -63,7 +65,8 @@ var _ = BeforeSuite(func() {
 		rules, err = expect.Builtin()
 	}
 	Expect(err).NotTo(HaveOccurred())
-	dut := line(suites.DUT)
+	dutName, neighbourName = suites.LineNames(b.Kind())
+	dut := line(dutName)
 	o, err := b.Observe(dut)
 	if err != nil {
 		Fail(junit.Infrastructure + err.Error())
@@ -150,7 +153,7 @@ func check(s scenario) {
 		record(res)
 		Skip(why)
 	}
-	dut := line(suites.DUT)
+	dut := line(dutName)
 	DeferCleanup(func() {
 		Expect(b.Restore(dut)).To(Succeed(), "restoring %s", dut)
 	})

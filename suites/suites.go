@@ -6,7 +6,10 @@
 // VM (`go test ./suites` boots it through harness/vmtest), on a host with gpio-sim, or wherever
 // `gpiohil run` starts the precompiled binary. What they run on is set by the environment:
 //
-//	GPIOHIL_BENCH         gpio-sim (default; the chips of $GPIOHIL_SIM, or Banks created on the running kernel)
+//	GPIOHIL_BENCH         gpio-sim (default; the chips of $GPIOHIL_SIM, or Banks created on the running kernel),
+//	                      or vm-rpi3 (inside the emulated Raspberry Pi 3, harness/vm/rpi3)
+//	GPIOHIL_DUT           the line under test (default: dut on gpio-sim, GPIO17 on a Pi)
+//	GPIOHIL_NEIGHBOUR     the line cleanup must not touch (default: neighbour, or GPIO27 on a Pi)
 //	GPIOHIL_PROFILES      comma-separated built-in profile names or profile files (default: every built-in)
 //	GPIOHIL_EXPECTATIONS  an expectations file to use instead of the built-in one
 //	GPIOHIL_JUNIT         where to write the JUnit report (default: none)
@@ -33,6 +36,8 @@ const (
 	EnvExpectations = "GPIOHIL_EXPECTATIONS"
 	EnvJUnit        = "GPIOHIL_JUNIT"
 	EnvBoard        = "GPIOHIL_BOARD"
+	EnvDUT          = "GPIOHIL_DUT"
+	EnvNeighbour    = "GPIOHIL_NEIGHBOUR"
 )
 
 // Line names the suites use on gpio-sim.
@@ -40,6 +45,22 @@ const (
 	DUT       = "dut"       // the line under test
 	Neighbour = "neighbour" // a line prepared differently, which cleanup must not touch
 )
+
+// LineNames returns the line under test and its neighbour on a bench of the given kind.
+func LineNames(kind string) (dut, neighbour string) {
+	dut, neighbour = DUT, Neighbour
+	if kind != bench.KindGPIOSim {
+		// Header pins 11 and 13 on every 40-pin Pi: free of boot-time functions.
+		dut, neighbour = "GPIO17", "GPIO27"
+	}
+	if v := os.Getenv(EnvDUT); v != "" {
+		dut = v
+	}
+	if v := os.Getenv(EnvNeighbour); v != "" {
+		neighbour = v
+	}
+	return dut, neighbour
+}
 
 // Banks are the gpio-sim chips the suites need.
 var Banks = []sim.Bank{{Label: "gpiohil-suite", Lines: []string{DUT, Neighbour, "spare"}}}
@@ -76,7 +97,9 @@ func OpenBench() (bench.Bench, error) {
 			return bench.AttachGPIOSim(chips), nil
 		}
 		return bench.NewGPIOSim(Banks)
+	case bench.KindVMRPi3:
+		return bench.NewEmulatedPi()
 	default:
-		return nil, fmt.Errorf("%s=%s: unknown bench; want %s", EnvBench, kind, bench.KindGPIOSim)
+		return nil, fmt.Errorf("%s=%s: unknown bench; want %s or %s", EnvBench, kind, bench.KindGPIOSim, bench.KindVMRPi3)
 	}
 }

@@ -103,15 +103,23 @@ func (o Observation) Has(field string) bool {
 }
 
 // State is the short form used in tables and reports, e.g. "output high driven" or
-// "input pulled pull-up".
+// "input pulled pull-up"; fields the bench cannot see are left out ("input" on a bench that
+// sees only the direction).
 func (o Observation) State() string {
-	level := map[string]string{"0": "low", "1": "high"}[o.Level]
-	if level == "" {
-		level = "level?"
+	var parts []string
+	add := func(v string) {
+		if v != "" && v != Unknown {
+			parts = append(parts, v)
+		}
 	}
-	parts := []string{o.Direction, level, o.Drive}
+	add(o.Direction)
+	add(map[string]string{"0": "low", "1": "high"}[o.Level])
+	add(o.Drive)
 	if o.Drive != Driven {
-		parts = append(parts, o.Pull)
+		add(o.Pull)
+	}
+	if len(parts) == 0 {
+		return Unknown
 	}
 	return strings.Join(parts, " ")
 }

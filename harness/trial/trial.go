@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +100,9 @@ func SysfsBase(label string) (int, error) {
 func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, error) {
 	if ok, why := c.Profile.Installed(); !ok {
 		return nil, &SkipError{Reason: why}
+	}
+	if ks := c.Profile.BenchKinds; len(ks) > 0 && !slices.Contains(ks, b.Kind()) {
+		return nil, &SkipError{Reason: fmt.Sprintf("profile %s is for benches %s, not %s", c.Profile.Name, strings.Join(ks, ", "), b.Kind())}
 	}
 	argv, err := c.Profile.Command(c.Action, Vars(l, c.Value, c.Bias))
 	if errors.Is(err, profile.ErrUnsupported) {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/bench"
 	"github.com/gpiohil/gpiohil/harness/vm"
+	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
+	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
 	"github.com/gpiohil/gpiohil/suites"
 	"github.com/gpiohil/gpiohil/suites/expect"
@@ -31,14 +33,18 @@ const (
 	BenchAuto = "auto" // gpio-sim on the host when it can, else the VM
 	BenchVM   = "vm"   // gpio-sim in gpiohil's own VM
 	BenchSim  = bench.KindGPIOSim
+	BenchPi3  = bench.KindVMRPi3 // the emulated Raspberry Pi 3, both persist_gpio_outputs lanes
 )
 
 // interruptGrace is how long the suites get after SIGINT to restore the lines and write their
 // partial report before they are killed.
 const interruptGrace = 30 * time.Second
 
-// EnvSuites names a prebuilt suites binary.
-const EnvSuites = "GPIOHIL_SUITES"
+// EnvSuites names a prebuilt suites binary; EnvSuitesArm64 one for the emulated Pi.
+const (
+	EnvSuites      = "GPIOHIL_SUITES"
+	EnvSuitesArm64 = "GPIOHIL_SUITES_ARM64"
+)
 
 // Config says what to run where.
 type Config struct {
@@ -48,6 +54,7 @@ type Config struct {
 	JUnit        string   // where to write the JUnit report
 	Expectations string   // an expectations file instead of the built-in one
 	Suites       string   // the suites binary; "" means find or build it (see FindSuites)
+	Lanes        []string // vm-rpi3: lane names (persist-off, persist-on); empty means both
 	Board        string   // the board's name in the report
 	Self         string   // the gpiohil binary (the VM's init, {{.Self}} in profiles); "" means this executable
 	VM           vm.Config
@@ -61,7 +68,7 @@ type Summary struct {
 	Specs, Passed, Failed, Errors, Skipped int
 	Unknown                                int // skipped because no expectation is known
 	Duration                               time.Duration
-	JUnit                                  string
+	JUnit                                  []string // one report per lane
 }
 
 // OK reports whether nothing failed.
@@ -81,20 +88,31 @@ func PickBench(want string) string {
 
 // FindSuites returns the suites binary: $GPIOHIL_SUITES, suites.test next to the gpiohil
 // binary, or one built with `go test -c` when this is a gpiohil source tree.
-func FindSuites(self string) (string, error) {
-	if p := os.Getenv(EnvSuites); p != "" {
+func FindSuites(self string) (string, error) { return findSuites(self, EnvSuites, "suites.test", "") }
+
+// FindSuitesArm64 is FindSuites for the emulated Pi: $GPIOHIL_SUITES_ARM64, suites-arm64.test
+// next to gpiohil, or cross-compiled.
+func FindSuitesArm64(self string) (string, error) {
+	return findSuites(self, EnvSuitesArm64, "suites-arm64.test", "arm64")
+}
+
+func findSuites(self, env, name, goarch string) (string, error) {
+	if p := os.Getenv(env); p != "" {
 		return filepath.Abs(p)
 	}
-	if p := filepath.Join(filepath.Dir(self), "suites.test"); exists(p) {
+	if p := filepath.Join(filepath.Dir(self), name); exists(p) {
 		return p, nil
 	}
 	root, err := moduleRoot()
 	if err != nil {
-		return "", fmt.Errorf("no suites binary: not next to %s as suites.test, %s unset, and %v; run make build", self, EnvSuites, err)
+		return "", fmt.Errorf("no suites binary: not next to %s as %s, %s unset, and %v; run make build", self, name, env, err)
 	}
-	out := filepath.Join(vm.CacheDir(), "suites.test")
+	out := filepath.Join(vm.CacheDir(), name)
 	cmd := exec.Command("go", "test", "-c", "-o", out, "./suites")
 	cmd.Dir = root
+	if goarch != "" {
+		cmd.Env = append(os.Environ(), "GOARCH="+goarch, "CGO_ENABLED=0")
+	}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build the suites binary (go test -c ./suites in %s): %v\n%s", root, err, b)
 	}
@@ -133,18 +151,16 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	sum.JUnit = junitPath
 	if err := os.MkdirAll(filepath.Dir(junitPath), 0o755); err != nil {
 		return sum, err
 	}
-	os.Remove(junitPath) // a stale report must not pass for this run's
 	self := cfg.Self
 	if self == "" {
 		if self, err = os.Executable(); err != nil {
 			return sum, err
 		}
 	}
-	if cfg.Suites == "" {
+	if cfg.Suites == "" && cfg.Bench != BenchPi3 {
 		if cfg.Suites, err = FindSuites(self); err != nil {
 			return sum, err
 		}
@@ -193,8 +209,12 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	var code int
 	switch cfg.Bench {
 	case BenchVM:
+		sum.JUnit = []string{junitPath}
+		os.Remove(junitPath) // a stale report must not pass for this run's
 		code, err = runVM(ctx, cfg, append([]string{cfg.Suites}, args...), env, junitPath, self)
 	case BenchSim:
+		sum.JUnit = []string{junitPath}
+		os.Remove(junitPath)
 		cmd := exec.CommandContext(ctx, cfg.Suites, args...)
 		// On Ctrl-C the suites get SIGINT, so Ginkgo runs every DeferCleanup and the bench
 		// restores the lines it touched; only a suite that ignores it is killed.
@@ -207,17 +227,26 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		if errors.As(err, &ee) {
 			code, err = ee.ExitCode(), nil
 		}
+	case BenchPi3:
+		sum.JUnit, code, err = runPi3(ctx, cfg, args, junitPath, self)
 	default:
-		return sum, fmt.Errorf("bench %q unknown; want auto, vm or gpio-sim", cfg.Bench)
+		return sum, fmt.Errorf("bench %q unknown; want auto, vm, gpio-sim or vm-rpi3", cfg.Bench)
 	}
 	sum.Duration = time.Since(start)
 	if err != nil {
 		return sum, err
 	}
-	s, rerr := junit.ReadFile(junitPath)
-	if rerr != nil {
-		return sum, fmt.Errorf("the suites ended with status %d and wrote no JUnit report (%v)", code, rerr)
+	for _, path := range sum.JUnit {
+		s, rerr := junit.ReadFile(path)
+		if rerr != nil {
+			return sum, fmt.Errorf("the suites ended with status %d and wrote no JUnit report (%v)", code, rerr)
+		}
+		tally(&sum, s)
 	}
+	return sum, nil
+}
+
+func tally(sum *Summary, s junit.Suites) {
 	for _, su := range s.Suites {
 		for _, c := range su.Cases {
 			sum.Specs++
@@ -238,7 +267,81 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			}
 		}
 	}
-	return sum, nil
+}
+
+// runPi3 runs the arm64 suites in the emulated Raspberry Pi 3, once per lane, each lane's
+// JUnit next to junitPath with the lane's name added (suites-persist-off.xml).
+func runPi3(ctx context.Context, cfg Config, args []string, junitPath, self string) ([]string, int, error) {
+	if why := rpi3.Missing(); why != "" {
+		return nil, 0, fmt.Errorf("the emulated Pi cannot run here: %s", why)
+	}
+	bin := cfg.Suites
+	if bin == "" {
+		var err error
+		if bin, err = FindSuitesArm64(self); err != nil {
+			return nil, 0, err
+		}
+	}
+	lanes := rpi3.Lanes
+	if len(cfg.Lanes) > 0 {
+		lanes = nil
+		for _, n := range cfg.Lanes {
+			l, err := rpi3.LaneByName(n)
+			if err != nil {
+				return nil, 0, err
+			}
+			lanes = append(lanes, l)
+		}
+	}
+	const guestSuites, guestJUnit = "/bin/suites.test", rpi3.GuestOutbox + "/suites.xml"
+	files := []initramfs.Entry{initramfs.File(guestSuites, bin, 0o755)}
+	env := []string{suites.EnvJUnit + "=" + guestJUnit}
+	var profiles []string
+	for _, p := range cfg.Profiles {
+		if strings.ContainsAny(p, "/.") { // a profile file: carry it into the initramfs
+			g := "/profiles/" + filepath.Base(p)
+			files = append(files, initramfs.File(g, p, 0o644))
+			p = g
+		}
+		profiles = append(profiles, p)
+	}
+	if len(profiles) > 0 {
+		env = append(env, suites.EnvProfiles+"="+strings.Join(profiles, ","))
+	}
+	if cfg.Expectations != "" {
+		files = append(files, initramfs.File("/expectations.yaml", cfg.Expectations, 0o644))
+		env = append(env, suites.EnvExpectations+"=/expectations.yaml")
+	}
+	var paths []string
+	code := 0
+	for _, lane := range lanes {
+		out, err := os.MkdirTemp("", "gpiohil-pi3-")
+		if err != nil {
+			return nil, 0, err
+		}
+		defer os.RemoveAll(out)
+		fmt.Fprintf(cfg.Stdout, "gpiohil run: %s\n", lane.Title())
+		res, err := rpi3.Run(ctx, rpi3.Config{Lane: lane, Args: append([]string{guestSuites}, args...),
+			Env: append(env, suites.EnvBoard+"="+lane.Title()), Files: files, OutDir: out,
+			Stdout: cfg.Stdout, Stderr: cfg.Stderr, Timeout: cfg.VM.Timeout})
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", lane.Title(), err)
+		}
+		if res.Code != 0 {
+			code = res.Code
+		}
+		dst := strings.TrimSuffix(junitPath, ".xml") + "-" + lane.Name + ".xml"
+		os.Remove(dst)
+		b, err := os.ReadFile(filepath.Join(out, "suites.xml"))
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: the suites ended with status %d and sent no JUnit report (%v)", lane.Title(), res.Code, err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			return nil, 0, err
+		}
+		paths = append(paths, dst)
+	}
+	return paths, code, nil
 }
 
 // runVM runs the suites in the VM lane, building the kernel first when it is missing.
@@ -296,5 +399,5 @@ func buildKernel(stderr io.Writer) error {
 func WriteSummary(w io.Writer, s Summary) {
 	fmt.Fprintf(w, "\ngpiohil run: %d specs on %s in %.1fs: %d passed, %d failed, %d errors, %d skipped (%d without a known expectation)\n",
 		s.Specs, s.Bench, s.Duration.Seconds(), s.Passed, s.Failed, s.Errors, s.Skipped, s.Unknown)
-	fmt.Fprintf(w, "JUnit: %s\n", s.JUnit)
+	fmt.Fprintf(w, "JUnit: %s\n", strings.Join(s.JUnit, " "))
 }

@@ -83,14 +83,21 @@ func FromFiles(paths []string) (*Matrix, error) {
 		}
 		for _, s := range doc.Suites {
 			col := len(m.Columns)
-			var tools []string
+			var tools, missing []string
 			for _, pr := range s.Properties {
 				if name, ok := strings.CutPrefix(pr.Name, "tool:"); ok {
-					tools = append(tools, name+" "+pr.Value)
+					if strings.HasPrefix(pr.Value, "not installed") {
+						missing = append(missing, name)
+					} else {
+						tools = append(tools, name+" ("+pr.Value+")")
+					}
 				}
 			}
-			m.Columns = append(m.Columns, Column{Title: ColumnTitle(s), File: p,
-				Detail: fmt.Sprintf("kernel %s; %s", s.Prop("kernel"), strings.Join(tools, "; "))})
+			detail := fmt.Sprintf("kernel %s, driver %s, sees %s; tools: %s", s.Prop("kernel"), s.Prop("driver"), s.Prop("sees"), strings.Join(tools, ", "))
+			if len(missing) > 0 {
+				detail += "; not installed: " + strings.Join(missing, ", ")
+			}
+			m.Columns = append(m.Columns, Column{Title: ColumnTitle(s), File: p, Detail: detail})
 			for _, c := range s.Cases {
 				rs := c.Results()
 				if len(rs) == 0 {
@@ -161,6 +168,37 @@ func (c Cell) text() string {
 	return mark[c.Verdict] + " " + c.Observed
 }
 
+// skippedEverywhere reports whether no platform ran the row.
+func (m *Matrix) skippedEverywhere(r Row) bool {
+	for _, c := range m.Cells[r] {
+		if c.Verdict != Skipped {
+			return false
+		}
+	}
+	return true
+}
+
+// Shown returns the rows some platform ran, and the tools whose rows were skipped everywhere.
+func (m *Matrix) Shown() (rows []Row, hidden []string) {
+	seen := map[string]bool{}
+	ran := map[string]bool{}
+	for _, r := range m.Rows {
+		if m.skippedEverywhere(r) {
+			seen[r.Tool] = true
+			continue
+		}
+		ran[r.Tool] = true
+		rows = append(rows, r)
+	}
+	for t := range seen {
+		if !ran[t] {
+			hidden = append(hidden, t)
+		}
+	}
+	sort.Strings(hidden)
+	return rows, hidden
+}
+
 // Markdown writes the matrix as Markdown tables, one per suite.
 func (m *Matrix) Markdown(w io.Writer) error {
 	fmt.Fprintf(w, "Legend: ✅ observed state met the expectation · ❌ it did not · ❔ no known expectation (recorded, not passed) · ➖ skipped (tool not installed or action unsupported)\n\n")
@@ -168,8 +206,12 @@ func (m *Matrix) Markdown(w io.Writer) error {
 	for i, c := range m.Columns {
 		fmt.Fprintf(w, "%d. **%s**: %s\n", i+1, c.Title, c.Detail)
 	}
+	rows, hidden := m.Shown()
+	if len(hidden) > 0 {
+		fmt.Fprintf(w, "\nNot run on any platform here (not installed, or for other benches): %s.\n", strings.Join(hidden, ", "))
+	}
 	suite := ""
-	for _, r := range m.Rows {
+	for _, r := range rows {
 		if r.Suite != suite {
 			suite = r.Suite
 			fmt.Fprintf(w, "\n## %s\n\n| tool | scenario |", suite)
@@ -207,7 +249,9 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"class": func(v string) string {
 		return map[string]string{Met: "met", NotMet: "notmet", Unknown: "unknown", Skipped: "skipped"}[v]
 	},
-	"status": func(ch Check, i int) string { return ch.Status[i] },
+	"status":      func(ch Check, i int) string { return ch.Status[i] },
+	"shownRows":   func(m *Matrix) []Row { r, _ := m.Shown(); return r },
+	"hiddenTools": func(m *Matrix) string { _, h := m.Shown(); return strings.Join(h, ", ") },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>gpiohil semantics matrix</title>
 <style>
@@ -224,9 +268,9 @@ small{color:#555}
 <p>What a GPIO line is doing after the program that set it is gone, per tool, scenario and platform.</p>
 <p class="legend"><span class="met" style="background:#d9f2d9">met the expectation</span><span style="background:#f8d0d0">did not</span><span style="background:#fff2c2">no known expectation (recorded, not passed)</span><span style="background:#eee">skipped</span></p>
 <ol>{{range .Columns}}<li><b>{{.Title}}</b> <small>{{.Detail}}</small></li>{{end}}</ol>
-{{$m := .}}
+{{$m := .}}{{$rows := shownRows .}}{{with hiddenTools .}}<p>Not run on any platform here (not installed, or for other benches): {{.}}.</p>{{end}}
 <table><tr><th>suite</th><th>tool</th><th>scenario</th>{{range .Columns}}<th>{{.Title}}</th>{{end}}</tr>
-{{range $r := .Rows}}<tr><td>{{$r.Suite}}</td><td>{{$r.Tool}}</td><td>{{$r.Scenario}}</td>{{range $i, $c := $m.Columns}}{{$cell := cell $m $r $i}}<td class="{{class $cell.Verdict}}" title="expected: {{$cell.Expected}} {{$cell.Note}}">{{mark $cell.Verdict}} {{if ne $cell.Verdict "skipped"}}{{$cell.Observed}}{{else}}skipped{{end}}</td>{{end}}</tr>
+{{range $r := $rows}}<tr><td>{{$r.Suite}}</td><td>{{$r.Tool}}</td><td>{{$r.Scenario}}</td>{{range $i, $c := $m.Columns}}{{$cell := cell $m $r $i}}<td class="{{class $cell.Verdict}}" title="expected: {{$cell.Expected}} {{$cell.Note}}">{{mark $cell.Verdict}} {{if ne $cell.Verdict "skipped"}}{{$cell.Observed}}{{else}}skipped{{end}}</td>{{end}}</tr>
 {{end}}</table>
 {{if .Checks}}<h2>Other checks</h2><table><tr><th>check</th>{{range .Columns}}<th>{{.Title}}</th>{{end}}</tr>
 {{range $ch := .Checks}}<tr><td>{{$ch.Name}}</td>{{range $i, $c := $m.Columns}}{{$s := status $ch $i}}<td class="{{$s}}">{{$s}}</td>{{end}}</tr>
