@@ -1,0 +1,75 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gpiohil/gpiohil/suites/junit"
+)
+
+func file(t *testing.T, props []junit.Property, cases ...junit.Case) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "r.xml")
+	if err := junit.WriteFile(p, junit.Suites{Suites: []junit.Suite{{Name: "gpiohil suites", Properties: props, Cases: cases}}}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func result(r junit.Result) string {
+	b, _ := json.Marshal(r)
+	return junit.ResultEntry + ": " + string(b)
+}
+
+func TestMatrix(t *testing.T) {
+	row := junit.Result{Suite: "persistence", Tool: "libgpiod-v1", Scenario: "set-output high, bias pull-up, ended by exit"}
+	met, notMet, skipped := row, row, junit.Result{Suite: "persistence", Tool: "rpi-gpio", Scenario: "set-output high", Verdict: Skipped}
+	met.Observed, met.Verdict = "input high pulled pull-up", Met
+	notMet.Observed, notMet.Verdict = "input", NotMet
+	sim := file(t, []junit.Property{{Name: "bench", Value: "gpio-sim"}, {Name: "driver", Value: "gpio-sim"}, {Name: "kernel", Value: "6.12"}, {Name: "tool:libgpiod-v1", Value: "v1.6.3"}},
+		junit.Case{Name: "a", SystemOut: result(met)},
+		junit.Case{Name: "b", Skipped: &junit.Message{Message: "not installed"}, SystemOut: result(skipped)},
+		junit.Case{Name: "cleanup libgpiod-v1 touches only the lines it set up"})
+	pi := file(t, []junit.Property{{Name: "bench", Value: "vm-rpi3"}, {Name: "board", Value: "Raspberry Pi 3, emulated, persist on"}, {Name: "tool:libgpiod-v1", Value: "not installed: gpioset not found"}},
+		junit.Case{Name: "a", Failure: &junit.Message{Message: "direction"}, SystemOut: result(notMet)},
+		junit.Case{Name: "b", Skipped: &junit.Message{Message: "not installed"}, SystemOut: result(skipped)},
+		junit.Case{Name: "cleanup libgpiod-v1 touches only the lines it set up", Failure: &junit.Message{Message: "changed"}})
+	m, err := FromFiles([]string{sim, pi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	m.Markdown(&md)
+	for _, want := range []string{
+		"| tool | scenario | gpio-sim | Raspberry Pi 3, emulated, persist on |",
+		"| libgpiod-v1 | set-output high, bias pull-up, ended by exit | ✅ input high pulled pull-up | ❌ input |",
+		"Not run on any platform here (not installed, or for other benches): rpi-gpio.",
+		"| cleanup libgpiod-v1 touches only the lines it set up | passed | failed |",
+		"not installed: libgpiod-v1",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+	var html bytes.Buffer
+	if err := m.HTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<td class="met"`, `<td class="notmet"`, "<th>Raspberry Pi 3, emulated, persist on</th>", `<td class="failed">failed</td>`} {
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if strings.Contains(html.String(), "rpi-gpio</td>") {
+		t.Error("a row skipped everywhere should not be shown")
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	if _, err := FromFiles([]string{filepath.Join(t.TempDir(), "missing.xml")}); err == nil {
+		t.Error("a missing file should be an error")
+	}
+}
