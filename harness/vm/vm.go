@@ -14,21 +14,17 @@
 package vm
 
 import (
-	"bytes"
 	"context"
 	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/sim"
@@ -368,218 +364,12 @@ func run(ctx context.Context, cfg Config, qemu string) (res Result, err error) {
 		return res, fmt.Errorf("vm: %w", err)
 	}
 	sock := filepath.Join(tmp, "channel.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		return res, fmt.Errorf("vm: %w", err)
-	}
-	defer ln.Close()
-
-	console := newRing(consoleLines, cfg.Console)
-	var qerr bytes.Buffer
-	cmd := exec.Command(qemu, QEMUArgs(cfg, initrd, sock)...)
-	cmd.Stdin = nil
-	cmd.Stdout = console
-	cmd.Stderr = &limitedWriter{w: &qerr, n: 16 << 10}
-	// QEMU dies with us, even when we are killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("vm: start %s: %w", qemu, err)
-	}
-	qemuDone := make(chan error, 1)
-	go func() { qemuDone <- cmd.Wait() }()
-	kill := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	defer func() {
-		kill()
-		<-qemuDone
-		console.Close()
-		res.Total = time.Since(start)
-	}()
-
-	deadline := time.NewTimer(cfg.Timeout)
-	defer deadline.Stop()
-
-	conns := make(chan net.Conn, 1)
-	go func() {
-		if c, err := ln.Accept(); err == nil {
-			conns <- c
-		}
-	}()
-	var conn net.Conn
-	select {
-	case conn = <-conns:
-	case werr := <-qemuDone:
-		qemuDone <- werr
-		return res, &GuestError{Reason: fmt.Sprintf("QEMU ended before the VM started (%v): %s", werr, strings.TrimSpace(qerr.String())), Console: console.Lines()}
-	case <-deadline.C:
-		return res, &TimeoutError{Timeout: cfg.Timeout, Console: console.Lines()}
-	case <-ctx.Done():
-		return res, ctx.Err()
-	}
-	defer conn.Close()
-
-	frames := make(chan wire.Frame, 64)
-	readErr := make(chan error, 1)
-	// The loop below sets its frames variable to nil when it stops listening: hand the
-	// reader the channel itself.
-	go func(frames chan<- wire.Frame) {
-		r := wire.NewReader(conn)
-		for {
-			f, err := r.Next()
-			if err != nil {
-				readErr <- err
-				close(frames)
-				return
-			}
-			frames <- f
-		}
-	}(frames)
-
-	var exit *wire.ExitStatus
-	var fatal string
-	var grace <-chan time.Time
-	qd := qemuDone
-	for frames != nil || qd != nil {
-		select {
-		case f, ok := <-frames:
-			if !ok {
-				frames = nil
-				if e := <-readErr; e != io.EOF && exit == nil && fatal == "" {
-					fatal = "host channel: " + e.Error()
-				}
-				continue
-			}
-			switch f.Kind {
-			case wire.Ready:
-				res.Boot = time.Since(start)
-				var h wire.Hello
-				json.Unmarshal(f.Payload, &h)
-				res.Kernel = h.Kernel
-				if f := strings.Fields(h.Uptime); len(f) > 0 {
-					if sec, err := strconv.ParseFloat(f[0], 64); err == nil {
-						res.Uptime = time.Duration(sec * float64(time.Second))
-					}
-				}
-			case wire.Stdout:
-				write(cfg.Stdout, f.Payload)
-			case wire.Stderr:
-				write(cfg.Stderr, f.Payload)
-			case wire.Log:
-				console.Write(append([]byte("agent: "), append(f.Payload, '\n')...))
-			case wire.Exit:
-				exit = &wire.ExitStatus{}
-				if err := json.Unmarshal(f.Payload, exit); err != nil {
-					return res, &GuestError{Reason: "bad exit status from the guest: " + err.Error(), Console: console.Lines()}
-				}
-				grace = time.After(exitGrace)
-			case wire.Fatal:
-				fatal = "guest agent failed: " + string(f.Payload)
-				grace = time.After(exitGrace)
-			}
-		case werr := <-qd:
-			qd = nil
-			qemuDone <- werr // for the deferred wait
-			if frames != nil {
-				// QEMU is gone, so the socket is closed: drain what is left, then stop.
-				conn.SetReadDeadline(time.Now().Add(time.Second))
-			}
-		case <-grace:
-			// The guest said what it had to say but did not power off: not the command's fault.
-			fmt.Fprintf(stderrOf(cfg), "gpiohil vm: the guest did not power off within %v of finishing; killed it\n", exitGrace)
-			frames, qd = nil, nil
-		case <-deadline.C:
-			return res, &TimeoutError{Timeout: cfg.Timeout, Console: console.Lines()}
-		case <-ctx.Done():
-			return res, ctx.Err()
-		}
-	}
-	switch {
-	case fatal != "":
-		return res, &GuestError{Reason: fatal, Console: console.Lines()}
-	case exit == nil:
-		return res, &GuestError{Reason: "the guest ended without reporting an exit status (kernel panic or agent crash)", Console: console.Lines()}
-	}
-	if exit.Error != "" {
-		fmt.Fprintf(stderrOf(cfg), "gpiohil vm: %s\n", exit.Error)
-	}
-	res.Code, res.Signal = exit.Code, exit.Signal
-	return res, nil
+	sr, err := Session{
+		QEMU: qemu, Args: QEMUArgs(cfg, initrd, sock), Socket: sock, Name: "the VM", Timeout: cfg.Timeout,
+		Stdout: cfg.Stdout, Stderr: stderrOf(cfg), Console: cfg.Console,
+	}.Run(ctx)
+	res.Code, res.Signal, res.Kernel = sr.Code, sr.Signal, sr.Kernel
+	res.Boot, res.Uptime, res.Total = sr.Boot, sr.Uptime, sr.Total
+	return res, err
 }
 
-func write(w io.Writer, p []byte) {
-	if w != nil {
-		w.Write(p)
-	}
-}
-
-// limitedWriter keeps the first n bytes written to it.
-type limitedWriter struct {
-	w io.Writer
-	n int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(p), l.n)
-		l.w.Write(p[:k])
-		l.n -= k
-	}
-	return len(p), nil
-}
-
-// ring keeps the last lines of the console and copies everything to an optional writer.
-type ring struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-	part  []byte
-	copy  io.Writer
-}
-
-func newRing(max int, copy io.Writer) *ring { return &ring{max: max, copy: copy} }
-
-func (r *ring) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.copy != nil {
-		r.copy.Write(p)
-	}
-	r.part = append(r.part, p...)
-	for {
-		i := bytes.IndexByte(r.part, '\n')
-		if i < 0 {
-			break
-		}
-		r.add(string(r.part[:i]))
-		r.part = r.part[i+1:]
-	}
-	return len(p), nil
-}
-
-func (r *ring) add(line string) {
-	line = strings.TrimRight(line, "\r")
-	if line == "" {
-		return
-	}
-	r.lines = append(r.lines, line)
-	if len(r.lines) > r.max {
-		r.lines = r.lines[len(r.lines)-r.max:]
-	}
-}
-
-// Close keeps a last unterminated line.
-func (r *ring) Close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.part) > 0 {
-		r.add(string(r.part))
-		r.part = nil
-	}
-}
-
-// Lines returns the kept lines.
-func (r *ring) Lines() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.lines...)
-}

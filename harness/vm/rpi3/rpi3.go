@@ -31,22 +31,16 @@
 package rpi3
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/vm"
@@ -64,12 +58,6 @@ const (
 	DefaultTimeout = 10 * time.Minute
 	// Memory is fixed by the machine: QEMU's raspi3b has exactly 1 GiB.
 	Memory = "1G"
-	// exitGrace bounds the wait for QEMU to end after the guest reported the exit status: the
-	// watchdog's power-off takes well under a second; without the module the guest halts and
-	// never ends QEMU.
-	exitGrace = 10 * time.Second
-	// consoleLines is how many of the last console lines a failure report shows.
-	consoleLines = 25
 )
 
 // Paths and environment inside the guest.
@@ -437,171 +425,20 @@ func run(ctx context.Context, p prepared) (res Result, err error) {
 		return res, fmt.Errorf("rpi3: %w", err)
 	}
 	sock := filepath.Join(tmp, "channel.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		return res, fmt.Errorf("rpi3: %w", err)
-	}
-	defer ln.Close()
-
-	console := newRing(consoleLines, cfg.Console)
-	var qerr bytes.Buffer
-	cmd := exec.Command(p.qemu, QEMUArgs(cfg, p.kernel, initrd, sock)...)
-	cmd.Stdout = console
-	cmd.Stderr = &limitedWriter{w: &qerr, n: 16 << 10}
-	// QEMU dies with us, even when we are killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("rpi3: start %s: %w", p.qemu, err)
-	}
-	qemuDone := make(chan error, 1)
-	go func() { qemuDone <- cmd.Wait() }()
 	out := &outFiles{dir: cfg.OutDir, open: map[string]*os.File{}}
-	defer func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-qemuDone
-		console.Close()
-		if cerr := out.close(); cerr != nil && err == nil {
-			err = cerr
-		}
-		res.Files = out.names
-		res.Total = time.Since(start)
-	}()
-
-	deadline := time.NewTimer(cfg.Timeout)
-	defer deadline.Stop()
-	timeout := func() error { return &vm.TimeoutError{Timeout: cfg.Timeout, Console: console.Lines()} }
-
-	conns := make(chan net.Conn, 1)
-	go func() {
-		if c, err := ln.Accept(); err == nil {
-			conns <- c
-		}
-	}()
-	var conn net.Conn
-	select {
-	case conn = <-conns:
-	case werr := <-qemuDone:
-		qemuDone <- werr
-		return res, &vm.GuestError{Reason: fmt.Sprintf("QEMU ended before the emulated Pi started (%v): %s", werr, strings.TrimSpace(qerr.String())), Console: console.Lines()}
-	case <-deadline.C:
-		return res, timeout()
-	case <-ctx.Done():
-		return res, ctx.Err()
-	}
-	defer conn.Close()
-
-	frames := make(chan wire.Frame, 64)
-	readErr := make(chan error, 1)
-	// The loop below sets its frames variable to nil when it stops listening: hand the reader
-	// the channel itself.
-	go func(frames chan<- wire.Frame) {
-		br := bufio.NewReader(conn)
+	sr, err := vm.Session{
+		QEMU: p.qemu, Args: QEMUArgs(cfg, p.kernel, initrd, sock), Socket: sock, Name: "the emulated Pi",
+		Timeout: cfg.Timeout, Stdout: cfg.Stdout, Stderr: stderrOf(cfg), Console: cfg.Console,
+		OnFile: func(payload []byte) error { return out.write(payload, stderrOf(cfg)) },
 		// The mini UART may emit a stray byte when its driver probes, before the agent opens it.
-		if err := skipToFrame(br); err != nil {
-			readErr <- err
-			close(frames)
-			return
-		}
-		r := wire.NewReader(br)
-		for {
-			f, err := r.Next()
-			if err != nil {
-				readErr <- err
-				close(frames)
-				return
-			}
-			frames <- f
-		}
-	}(frames)
-
-	var exit *wire.ExitStatus
-	var fatal string
-	var grace <-chan time.Time
-	qd := qemuDone
-	for frames != nil || qd != nil {
-		select {
-		case f, ok := <-frames:
-			if !ok {
-				frames = nil
-				if e := <-readErr; e != io.EOF && exit == nil && fatal == "" {
-					fatal = "host channel: " + e.Error()
-				}
-				continue
-			}
-			switch f.Kind {
-			case wire.Ready:
-				res.Boot = time.Since(start)
-				var h wire.Hello
-				json.Unmarshal(f.Payload, &h)
-				res.Kernel = h.Kernel
-				if fs := strings.Fields(h.Uptime); len(fs) > 0 {
-					if sec, err := strconv.ParseFloat(fs[0], 64); err == nil {
-						res.Uptime = time.Duration(sec * float64(time.Second))
-					}
-				}
-			case wire.Stdout:
-				write(cfg.Stdout, f.Payload)
-			case wire.Stderr:
-				write(cfg.Stderr, f.Payload)
-			case wire.Log:
-				console.Write(append([]byte("agent: "), append(f.Payload, '\n')...))
-			case wire.File:
-				if err := out.write(f.Payload, stderrOf(cfg)); err != nil {
-					return res, err
-				}
-			case wire.Exit:
-				exit = &wire.ExitStatus{}
-				if err := json.Unmarshal(f.Payload, exit); err != nil {
-					return res, &vm.GuestError{Reason: "bad exit status from the guest: " + err.Error(), Console: console.Lines()}
-				}
-				grace = time.After(exitGrace)
-			case wire.Fatal:
-				fatal = "guest agent failed: " + string(f.Payload)
-				grace = time.After(exitGrace)
-			}
-		case werr := <-qd:
-			qd = nil
-			qemuDone <- werr // for the deferred wait
-			res.PoweredOff = exit != nil || fatal != ""
-			if frames != nil {
-				// QEMU is gone, so the socket is closed: drain what is left, then stop.
-				conn.SetReadDeadline(time.Now().Add(time.Second))
-			}
-		case <-grace:
-			fmt.Fprintf(stderrOf(cfg), "gpiohil rpi3: the emulated Pi did not power off within %v of finishing (bcm2835_wdt not loaded?); killed it\n", exitGrace)
-			frames, qd = nil, nil
-		case <-deadline.C:
-			return res, timeout()
-		case <-ctx.Done():
-			return res, ctx.Err()
-		}
+		SkipNoise: true,
+	}.Run(ctx)
+	if cerr := out.close(); cerr != nil && err == nil {
+		err = cerr
 	}
-	switch {
-	case fatal != "":
-		return res, &vm.GuestError{Reason: fatal, Console: console.Lines()}
-	case exit == nil:
-		return res, &vm.GuestError{Reason: "the emulated Pi ended without reporting an exit status (kernel panic or agent crash)", Console: console.Lines()}
-	}
-	if exit.Error != "" {
-		fmt.Fprintf(stderrOf(cfg), "gpiohil rpi3: %s\n", exit.Error)
-	}
-	res.Code, res.Signal = exit.Code, exit.Signal
-	return res, nil
-}
-
-// skipToFrame discards bytes before the first Ready frame's magic.
-func skipToFrame(br *bufio.Reader) error {
-	for {
-		b, err := br.Peek(2)
-		if err != nil {
-			return err
-		}
-		if b[0] == wire.Magic && wire.Kind(b[1]) == wire.Ready {
-			return nil
-		}
-		br.Discard(1)
-	}
+	res = Result{Code: sr.Code, Signal: sr.Signal, Kernel: sr.Kernel, Boot: sr.Boot, Uptime: sr.Uptime,
+		Total: sr.Total, Files: out.names, PoweredOff: sr.PoweredOff}
+	return res, err
 }
 
 // outFiles writes File frames under a host directory.
@@ -662,80 +499,3 @@ func stderrOf(cfg Config) io.Writer {
 	return os.Stderr
 }
 
-func write(w io.Writer, p []byte) {
-	if w != nil {
-		w.Write(p)
-	}
-}
-
-// limitedWriter keeps the first n bytes written to it.
-type limitedWriter struct {
-	w io.Writer
-	n int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(p), l.n)
-		l.w.Write(p[:k])
-		l.n -= k
-	}
-	return len(p), nil
-}
-
-// ring keeps the last lines of the console and copies everything to an optional writer.
-type ring struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-	part  []byte
-	copy  io.Writer
-}
-
-func newRing(max int, copy io.Writer) *ring { return &ring{max: max, copy: copy} }
-
-func (r *ring) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.copy != nil {
-		r.copy.Write(p)
-	}
-	r.part = append(r.part, p...)
-	for {
-		i := bytes.IndexByte(r.part, '\n')
-		if i < 0 {
-			break
-		}
-		r.add(string(r.part[:i]))
-		r.part = r.part[i+1:]
-	}
-	return len(p), nil
-}
-
-func (r *ring) add(line string) {
-	line = strings.TrimRight(line, "\r")
-	if line == "" {
-		return
-	}
-	r.lines = append(r.lines, line)
-	if len(r.lines) > r.max {
-		r.lines = r.lines[len(r.lines)-r.max:]
-	}
-}
-
-// Close keeps a last unterminated line.
-func (r *ring) Close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.part) > 0 {
-		r.add(string(r.part))
-		r.part = nil
-	}
-}
-
-// Lines returns the kept lines.
-func (r *ring) Lines() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.lines...)
-}
