@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/warthog618/go-gpiocdev"
-	"golang.org/x/sys/unix"
 
 	"github.com/gpiohil/gpiohil/harness/observe"
 )
@@ -170,22 +169,6 @@ func (b *EmulatedPi) allowed(l Line) error {
 	return nil
 }
 
-// request requests l with opts and releases it at once, naming the holder when it is busy.
-func (b *EmulatedPi) request(l Line, opts ...gpiocdev.LineReqOption) error {
-	req, err := b.chip.RequestLine(l.Offset, append(opts, gpiocdev.WithConsumer(Consumer))...)
-	if errors.Is(err, unix.EBUSY) {
-		be := &BusyError{Line: l}
-		if info, ierr := b.chip.LineInfo(l.Offset); ierr == nil {
-			be.Consumer = info.Consumer
-		}
-		return be
-	}
-	if err != nil {
-		return fmt.Errorf("request line %s: %w", l, err)
-	}
-	return req.Close()
-}
-
 // Prepare implements Bench. The request is released before Prepare returns, so what the line is
 // left in is the driver's release semantics: with persist_gpio_outputs off an output pre-state
 // reads as an input afterwards.
@@ -193,22 +176,14 @@ func (b *EmulatedPi) Prepare(l Line, s State) error {
 	if err := b.allowed(l); err != nil {
 		return err
 	}
-	bias, err := biasOption(s.Bias)
+	opts, err := stateOptions(l, s)
 	if err != nil {
 		return err
-	}
-	var dir gpiocdev.LineReqOption = gpiocdev.AsInput
-	switch s.Direction {
-	case observe.Input:
-	case observe.Output:
-		dir = gpiocdev.AsOutput(s.Value)
-	default:
-		return fmt.Errorf("prepare %s: direction %q: want input or output", l, s.Direction)
 	}
 	b.mu.Lock()
 	b.touched[l] = true
 	b.mu.Unlock()
-	if err := b.request(l, dir, bias); err != nil {
+	if err := requestOnce(b.chip, l, opts...); err != nil {
 		return fmt.Errorf("prepare %s as %s: %w", l, s, err)
 	}
 	return nil
@@ -220,15 +195,7 @@ func (b *EmulatedPi) Restore(l Line) error {
 	if err := b.allowed(l); err != nil {
 		return err
 	}
-	err := b.request(l, gpiocdev.AsInput, gpiocdev.WithBiasDisabled)
-	var be *BusyError
-	if errors.As(err, &be) && be.Consumer == SysfsConsumer {
-		if uerr := unexport(l); uerr != nil {
-			return fmt.Errorf("restore %s: %w", l, uerr)
-		}
-		err = b.request(l, gpiocdev.AsInput, gpiocdev.WithBiasDisabled)
-	}
-	if err != nil {
+	if err := restoreOnce(b.chip, l); err != nil {
 		return fmt.Errorf("restore %s: %w", l, err)
 	}
 	return nil

@@ -127,18 +127,7 @@ func (b *GPIOSim) request(l Line, opts ...gpiocdev.LineReqOption) error {
 	if err != nil {
 		return err
 	}
-	req, err := c.RequestLine(l.Offset, append(opts, gpiocdev.WithConsumer(Consumer))...)
-	if errors.Is(err, unix.EBUSY) {
-		be := &BusyError{Line: l}
-		if info, ierr := c.LineInfo(l.Offset); ierr == nil {
-			be.Consumer = info.Consumer
-		}
-		return be
-	}
-	if err != nil {
-		return fmt.Errorf("request line %s: %w", l, err)
-	}
-	return req.Close()
+	return requestOnce(c, l, opts...)
 }
 
 func biasOption(bias string) (gpiocdev.LineBias, error) {
@@ -156,22 +145,14 @@ func biasOption(bias string) (gpiocdev.LineBias, error) {
 // Prepare implements Bench. On gpio-sim a pull-up or pull-down bias also sets the simulated
 // pull, which stays after the release; an output returns to that pull when released.
 func (b *GPIOSim) Prepare(l Line, s State) error {
-	bias, err := biasOption(s.Bias)
+	opts, err := stateOptions(l, s)
 	if err != nil {
 		return err
-	}
-	var dir gpiocdev.LineReqOption = gpiocdev.AsInput
-	switch s.Direction {
-	case observe.Input:
-	case observe.Output:
-		dir = gpiocdev.AsOutput(s.Value)
-	default:
-		return fmt.Errorf("prepare %s: direction %q: want input or output", l, s.Direction)
 	}
 	b.mu.Lock()
 	b.touched[l] = true
 	b.mu.Unlock()
-	if err := b.request(l, dir, bias); err != nil {
+	if err := b.request(l, opts...); err != nil {
 		return fmt.Errorf("prepare %s as %s: %w", l, s, err)
 	}
 	return nil
@@ -184,22 +165,18 @@ const DefaultPull = observe.PullDown
 // which is as close to "no pull" as gpio-sim gets. A line a tool left exported in the legacy
 // sysfs interface is unexported first.
 func (b *GPIOSim) Restore(l Line) error {
-	err := b.request(l, gpiocdev.AsInput, gpiocdev.WithBiasDisabled)
-	var be *BusyError
-	if errors.As(err, &be) && be.Consumer == SysfsConsumer {
-		if uerr := unexport(l); uerr != nil {
-			return fmt.Errorf("restore %s: %w", l, uerr)
-		}
-		err = b.request(l, gpiocdev.AsInput, gpiocdev.WithBiasDisabled)
-	}
-	if err != nil {
-		return fmt.Errorf("restore %s: %w", l, err)
-	}
-	c, err := b.simChip(l)
+	c, err := b.chip(l)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(c.Attr(l.Offset, "pull"), []byte(DefaultPull), 0); err != nil {
+	if err := restoreOnce(c, l); err != nil {
+		return fmt.Errorf("restore %s: %w", l, err)
+	}
+	sc, err := b.simChip(l)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(sc.Attr(l.Offset, "pull"), []byte(DefaultPull), 0); err != nil {
 		return fmt.Errorf("restore %s: set the simulated pull: %w", l, err)
 	}
 	return nil

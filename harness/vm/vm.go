@@ -372,4 +372,3 @@ func run(ctx context.Context, cfg Config, qemu string) (res Result, err error) {
 	res.Boot, res.Uptime, res.Total = sr.Boot, sr.Uptime, sr.Total
 	return res, err
 }
-

@@ -498,4 +498,3 @@ func stderrOf(cfg Config) io.Writer {
 	}
 	return os.Stderr
 }
-
