@@ -82,6 +82,7 @@ const usage = `usage:
   gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
   gpiohil observe [--json] CHIP LINE...     what gpio-sim lines are doing, without requesting them
   gpiohil drive [flags] LINE[=VALUE]...     set GPIO lines, then exit, clean up, hold or crash (the reference tool)
+  gpiohil wiring [--rig FILE] [--svg]       where the loopback jumpers go on a Raspberry Pi's 40-pin header
 run 'gpiohil COMMAND -h' for a command's flags
 `
 
@@ -109,6 +110,8 @@ func mainImpl(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		code, err = reportCmd(ctx, args[1:], stdout, stderr)
 	case "drive":
 		code, err = driveCmd(ctx, args[1:], stdout, stderr)
+	case "wiring":
+		code, err = wiringCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

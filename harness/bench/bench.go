@@ -19,6 +19,7 @@ import (
 // Kinds of bench.
 const (
 	KindGPIOSim = "gpio-sim" // gpio-sim on the running kernel (the VM lane or a host that has it)
+	KindRPi     = "rpi"      // a Raspberry Pi with loopback jumpers, seen from partner pins (package loopback)
 )
 
 // Bias values of a State, as in the kernel's uAPI.
