@@ -7,7 +7,9 @@
 // `gpiohil run` starts the precompiled binary. What they run on is set by the environment:
 //
 //	GPIOHIL_BENCH         gpio-sim (default; the chips of $GPIOHIL_SIM, or Banks created on the running kernel),
-//	                      or vm-rpi3 (inside the emulated Raspberry Pi 3, harness/vm/rpi3)
+//	                      vm-rpi3 (inside the emulated Raspberry Pi 3, harness/vm/rpi3), or rpi (a board
+//	                      with loopback jumpers, package loopback; needs GPIOHIL_RIG)
+//	GPIOHIL_RIG           the rig file of the rpi bench
 //	GPIOHIL_DUT           the line under test (default: dut on gpio-sim, GPIO17 on a Pi)
 //	GPIOHIL_NEIGHBOUR     the line cleanup must not touch (default: neighbour, or GPIO27 on a Pi)
 //	GPIOHIL_PROFILES      comma-separated built-in profile names or profile files (default: every built-in)
@@ -27,6 +29,8 @@ import (
 	"github.com/gpiohil/gpiohil/harness/bench"
 	"github.com/gpiohil/gpiohil/harness/profile"
 	"github.com/gpiohil/gpiohil/harness/sim"
+	"github.com/gpiohil/gpiohil/loopback"
+	"github.com/gpiohil/gpiohil/loopback/rig"
 )
 
 // Environment variables the suites read.
@@ -38,6 +42,7 @@ const (
 	EnvBoard        = "GPIOHIL_BOARD"
 	EnvDUT          = "GPIOHIL_DUT"
 	EnvNeighbour    = "GPIOHIL_NEIGHBOUR"
+	EnvRig          = "GPIOHIL_RIG"
 )
 
 // Line names the suites use on gpio-sim.
@@ -60,6 +65,15 @@ func LineNames(kind string) (dut, neighbour string) {
 		neighbour = v
 	}
 	return dut, neighbour
+}
+
+// Rig loads the rig file named by $GPIOHIL_RIG, or returns nil when it is unset.
+func Rig() (*rig.Rig, error) {
+	f := os.Getenv(EnvRig)
+	if f == "" {
+		return nil, nil
+	}
+	return rig.Load(f)
 }
 
 // Banks are the gpio-sim chips the suites need.
@@ -99,7 +113,23 @@ func OpenBench() (bench.Bench, error) {
 		return bench.NewGPIOSim(Banks)
 	case bench.KindVMRPi3:
 		return bench.NewEmulatedPi()
+	case bench.KindRPi:
+		r, err := Rig()
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			return nil, fmt.Errorf("%s=%s needs %s, the rig file (see docs/hardware.md)", EnvBench, kind, EnvRig)
+		}
+		b, err := loopback.Open(r, loopback.Options{})
+		if err != nil {
+			return nil, err
+		}
+		// The wiring check runs before anything else; a pair that fails it refuses every later
+		// operation with its *check.PairError (an infrastructure error).
+		b.Check()
+		return b, nil
 	default:
-		return nil, fmt.Errorf("%s=%s: unknown bench; want %s or %s", EnvBench, kind, bench.KindGPIOSim, bench.KindVMRPi3)
+		return nil, fmt.Errorf("%s=%s: unknown bench; want %s, %s or %s", EnvBench, kind, bench.KindGPIOSim, bench.KindVMRPi3, bench.KindRPi)
 	}
 }

@@ -34,9 +34,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 		fmt.Fprintln(stderr, "usage: gpiohil run [flags]\n  runs the persistence, cleanup and ownership suites for every tool profile on a bench")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&cfg.Bench, "bench", launch.BenchAuto, "where the pins live: auto (gpio-sim on this kernel when possible, else the VM), vm, gpio-sim, vm-rpi3 (the emulated Raspberry Pi 3)")
+	fs.StringVar(&cfg.Bench, "bench", launch.BenchAuto, "where the pins live: auto (gpio-sim on this kernel when possible, else the VM), vm, gpio-sim, vm-rpi3 (the emulated Raspberry Pi 3), rpi (this board, with --rig)")
 	var lanes listFlag
 	fs.Var(&lanes, "lanes", "vm-rpi3 lanes: persist-off, persist-on (default both)")
+	fs.StringVar(&cfg.Rig, "rig", "", "rpi bench: the rig file naming the board, chip and jumpered pairs (docs/hardware.md)")
 	fs.Var(&tools, "tools", "tool profiles to check: built-in names or profile files, comma-separated (default: every built-in)")
 	fs.StringVar(&cfg.LabelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'persistence && tool:libgpiod-v1'")
 	fs.StringVar(&cfg.JUnit, "junit", "", "JUnit report path (default build/junit/suites-BENCH.xml)")
@@ -52,9 +53,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 		return 0, usagef("gpiohil run: unexpected arguments %q", fs.Args())
 	}
 	switch cfg.Bench {
-	case launch.BenchAuto, launch.BenchVM, launch.BenchSim, launch.BenchPi3:
+	case launch.BenchAuto, launch.BenchVM, launch.BenchSim, launch.BenchPi3, launch.BenchRPi:
 	default:
-		return 0, usagef("gpiohil run: --bench %q unknown; want auto, vm, gpio-sim or vm-rpi3", cfg.Bench)
+		return 0, usagef("gpiohil run: --bench %q unknown; want auto, vm, gpio-sim, vm-rpi3 or rpi", cfg.Bench)
 	}
 	cfg.Lanes = lanes
 	cfg.Profiles = tools

@@ -42,7 +42,7 @@ type Platform struct {
 }
 
 // Outcomes a tool can leave behind.
-var Outcomes = []string{"released-output", "released-input", "released-input-no-bias", "exported-output", "exported-input"}
+var Outcomes = []string{"released-output", "released-input", "released-input-no-bias", "exported-output", "exported-input", "unmanaged-output", "unmanaged-input", "unmanaged-input-no-pull"}
 
 // Fields an expectation may set, in the order reports show them.
 var Fields = []string{"direction", "level", "drive", "pull", "owner", "consumer"}

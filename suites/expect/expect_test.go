@@ -69,7 +69,8 @@ func TestForUnknown(t *testing.T) {
 		p    observe.Platform
 		want string
 	}{
-		{Case{Tool: "rpi-gpio", Action: "set-output", Ending: "exit"}, sim, "does not say what rpi-gpio set-output leaves behind when ended by exit"},
+		{Case{Tool: "mytool", Action: "set-output", Ending: "exit"}, sim, "does not say what mytool set-output leaves behind when ended by exit"},
+		{Case{Tool: "rpi-gpio", Action: "set-output", Ending: "exit"}, sim, "platform gpio-sim does not say what it does with a line unmanaged-output"},
 		{Case{Tool: "gpiohil-drive", Action: "set-output", Ending: "sigkill"}, sim, "ended by sigkill"},
 		{Case{Tool: "gpiohil-drive", Action: "set-output", Ending: "exit"}, observe.Platform{Driver: "pinctrl-rp1"}, `no platform for driver "pinctrl-rp1"`},
 		{Case{Tool: "gpiohil-drive", Action: "set-output", Ending: "exit"}, observe.Platform{Driver: "pinctrl-bcm2835"}, `persist_gpio_outputs ""`},
@@ -107,6 +108,34 @@ func TestParseRejects(t *testing.T) {
 		_, err := Parse("x.yaml", []byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Parse(%q) err = %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestPiTools(t *testing.T) {
+	r := rules(t)
+	for _, tc := range []struct {
+		c    Case
+		p    observe.Platform
+		want string
+	}{
+		{Case{"rpi-gpio", "hold", "sigterm", 1, "disabled", observe.PullDown}, piPersistN,
+			"direction=output level=1 drive=driven owner=free"},
+		{Case{"rpi-gpio", "cleanup", "exit", 1, "disabled", observe.PullDown}, piPersistY,
+			"direction=input level=unknown drive=floating pull=none owner=free"},
+		{Case{"gpiozero-lgpio", "hold", "sigterm", 1, "as-is", observe.PullDown}, piPersistY,
+			"direction=output level=1 drive=driven owner=free"},
+		{Case{"gpiozero-lgpio", "hold", "sigint", 1, "as-is", observe.PullDown}, piPersistY,
+			"direction=input level=unknown drive=floating pull=none owner=free"},
+		{Case{"rpi-lgpio", "set-output", "exit", 1, "disabled", observe.PullDown}, observe.Platform{Driver: "pinctrl-rp1", Persist: "N"},
+			"direction=input level=unknown drive=floating pull=none owner=free"},
+	} {
+		e, err := r.For(tc.c, tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.String() != tc.want {
+			t.Errorf("%+v on %+v:\n got  %s\nwant %s", tc.c, tc.p, e, tc.want)
 		}
 	}
 }

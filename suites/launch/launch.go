@@ -23,6 +23,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/loopback/rig"
 	"github.com/gpiohil/gpiohil/suites"
 	"github.com/gpiohil/gpiohil/suites/expect"
 	"github.com/gpiohil/gpiohil/suites/junit"
@@ -34,6 +35,7 @@ const (
 	BenchVM   = "vm"   // gpio-sim in gpiohil's own VM
 	BenchSim  = bench.KindGPIOSim
 	BenchPi3  = bench.KindVMRPi3 // the emulated Raspberry Pi 3, both persist_gpio_outputs lanes
+	BenchRPi  = bench.KindRPi    // this board, through its loopback rig (Config.Rig)
 )
 
 // interruptGrace is how long the suites get after SIGINT to restore the lines and write their
@@ -55,6 +57,7 @@ type Config struct {
 	Expectations string   // an expectations file instead of the built-in one
 	Suites       string   // the suites binary; "" means find or build it (see FindSuites)
 	Lanes        []string // vm-rpi3: lane names (persist-off, persist-on); empty means both
+	Rig          string   // rpi: the rig file
 	Board        string   // the board's name in the report
 	Self         string   // the gpiohil binary (the VM's init, {{.Self}} in profiles); "" means this executable
 	VM           vm.Config
@@ -212,15 +215,28 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		sum.JUnit = []string{junitPath}
 		os.Remove(junitPath) // a stale report must not pass for this run's
 		code, err = runVM(ctx, cfg, append([]string{cfg.Suites}, args...), env, junitPath, self)
-	case BenchSim:
+	case BenchSim, BenchRPi:
 		sum.JUnit = []string{junitPath}
 		os.Remove(junitPath)
+		if cfg.Bench == BenchRPi {
+			if cfg.Rig == "" {
+				return sum, fmt.Errorf("bench rpi needs a rig file (--rig FILE); gpiohil wiring --yaml prints the built-in plan as one")
+			}
+			abs, err := filepath.Abs(cfg.Rig)
+			if err != nil {
+				return sum, err
+			}
+			if _, err := rig.Load(abs); err != nil {
+				return sum, err
+			}
+			env = append(env, suites.EnvRig+"="+abs)
+		}
 		cmd := exec.CommandContext(ctx, cfg.Suites, args...)
 		// On Ctrl-C the suites get SIGINT, so Ginkgo runs every DeferCleanup and the bench
 		// restores the lines it touched; only a suite that ignores it is killed.
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 		cmd.WaitDelay = interruptGrace
-		cmd.Env = append(env, suites.EnvBench+"="+bench.KindGPIOSim)
+		cmd.Env = append(env, suites.EnvBench+"="+cfg.Bench)
 		cmd.Stdout, cmd.Stderr = cfg.Stdout, cfg.Stderr
 		err = cmd.Run()
 		var ee *exec.ExitError
@@ -230,7 +246,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	case BenchPi3:
 		sum.JUnit, code, err = runPi3(ctx, cfg, args, junitPath, self)
 	default:
-		return sum, fmt.Errorf("bench %q unknown; want auto, vm, gpio-sim or vm-rpi3", cfg.Bench)
+		return sum, fmt.Errorf("bench %q unknown; want auto, vm, gpio-sim, vm-rpi3 or rpi", cfg.Bench)
 	}
 	sum.Duration = time.Since(start)
 	if err != nil {

@@ -110,3 +110,18 @@ func TestBadInputBeforeBoot(t *testing.T) {
 		}
 	}
 }
+
+func TestRigBenchNeedsAValidRig(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "rig.yaml")
+	os.WriteFile(bad, []byte("board: pi4b\nchip: pinctrl-bcm2711\npairs:\n  - {line: GPIO17, partner: GPIO17}\n"), 0o644)
+	for _, tc := range []struct{ rig, want string }{
+		{"", "bench rpi needs a rig file (--rig FILE)"},
+		{bad, "rig.yaml:"},
+	} {
+		_, err := launch.Run(context.Background(), launch.Config{Bench: launch.BenchRPi, Rig: tc.rig, Suites: "/bin/true", JUnit: filepath.Join(dir, "j.xml")})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("rig %q: err = %v, want %q", tc.rig, err, tc.want)
+		}
+	}
+}
