@@ -245,7 +245,10 @@ func (m *Matrix) Markdown(w io.Writer) error {
 
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"cell": func(m *Matrix, r Row, i int) Cell { return m.Cells[r][i] },
-	"mark": func(v string) string { return mark[v] },
+	// Plain glyphs in the page: emoji fonts are missing in many headless browsers and terminals.
+	"mark": func(v string) string {
+		return map[string]string{Met: "✓", NotMet: "✗", Unknown: "?", Skipped: "–"}[v]
+	},
 	"class": func(v string) string {
 		return map[string]string{Met: "met", NotMet: "notmet", Unknown: "unknown", Skipped: "skipped"}[v]
 	},
