@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,6 +129,17 @@ func Main(m *testing.M, banks ...sim.Bank) int {
 	shares := []vm.Share{{Path: filepath.Dir(self)}}
 	if d := filepath.Dir(bin); d != filepath.Dir(self) {
 		shares = append(shares, vm.Share{Path: d, ReadOnly: true})
+	}
+	// Reports the tests write outside their package directory (the suites' $GPIOHIL_JUNIT)
+	// need their directory shared read-write.
+	if j := os.Getenv("GPIOHIL_JUNIT"); j != "" {
+		d := filepath.Dir(j)
+		wd, _ := os.Getwd()
+		if rel, err := filepath.Rel(wd, d); err != nil || strings.HasPrefix(rel, "..") {
+			if err := os.MkdirAll(d, 0o755); err == nil {
+				shares = append(shares, vm.Share{Path: d})
+			}
+		}
 	}
 	res, err := vm.Run(context.Background(), vm.Config{
 		Args:    append([]string{self}, os.Args[1:]...),
