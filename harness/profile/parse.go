@@ -1,6 +1,8 @@
 package profile
 
 import (
+	"github.com/gpiohil/gpiohil/harness/yamlcheck"
+
 	"fmt"
 	"os"
 	"reflect"
@@ -26,21 +28,20 @@ func Load(path string) (*Profile, error) {
 // Parse checks the profile in data; file names it in error messages. Every
 // problem in the file is an *[Error] with its position.
 func Parse(file string, data []byte) (*Profile, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(file, err)
+	root, err := yamlcheck.Parse(file, data)
+	if err != nil {
+		return nil, err
 	}
-	if len(doc.Content) == 0 {
+	if root == nil {
 		return nil, &Error{File: file, Line: 1,
 			Msg: "empty profile; want a mapping with name, description, requires and actions"}
 	}
 	d := &decoder{file: file, commands: map[ActionName][]*yaml.Node{}, host: map[string][]*yaml.Node{}}
-	return d.profile(doc.Content[0])
+	return d.profile(root)
 }
 
 var (
 	nameRE         = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	yamlErrRE      = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 	templateErrRE  = regexp.MustCompile(`^template: t:(\d+):(?:\d+:)?\s*(?:executing "t" )?(.*)$`)
 	hostVarNames   = []string{"Self"}
 	actionVarNames = func() []string {
@@ -57,15 +58,6 @@ var (
 		ChipLabel: "gpio-sim.0-node0", Line: "GPIO17", Offset: 17, SysfsNumber: 529}
 )
 
-func syntaxError(file string, err error) error {
-	m := yamlErrRE.FindStringSubmatch(err.Error())
-	if m == nil {
-		return &Error{File: file, Line: 1, Msg: "not valid YAML: " + err.Error()}
-	}
-	line, _ := strconv.Atoi(m[1])
-	return &Error{File: file, Line: line, Msg: "not valid YAML: " + m[2]}
-}
-
 // decoder walks the YAML node tree of one file, checking as it goes.
 type decoder struct {
 	file     string
@@ -74,7 +66,7 @@ type decoder struct {
 }
 
 func (d *decoder) errf(n *yaml.Node, format string, args ...any) error {
-	return &Error{File: d.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)}
+	return yamlcheck.Decoder{File: d.file}.Errf(n, format, args...)
 }
 
 // errAt reports a problem at byte offset off inside scalar n. The line is
@@ -102,79 +94,45 @@ func (d *decoder) errAt(n *yaml.Node, off int, format string, args ...any) error
 }
 
 // field is one key a mapping may hold and how to decode its value.
-type field struct {
-	key      string
-	required bool
-	decode   func(v *yaml.Node) error
-}
+type field = yamlcheck.Field
 
-// fields walks mapping n, called what in messages and found at key at (nil
-// for the top level), and decodes each key with its field.
+// fields walks mapping n, called what in messages and found at key at (nil for the top
+// level), and decodes each key with its field.
 func (d *decoder) fields(n *yaml.Node, what string, at *yaml.Node, fs []field) error {
-	if at == nil {
-		at = n
-	}
-	if n.Kind != yaml.MappingNode {
-		return d.errf(n, "%s must be a mapping, got %s", what, describe(n))
-	}
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], deref(n.Content[i+1])
-		if line, dup := seen[k.Value]; dup {
-			return d.errf(k, "duplicate key %q in %s (first at line %d)", k.Value, what, line)
-		}
-		seen[k.Value] = k.Line
-		j := slices.IndexFunc(fs, func(f field) bool { return f.key == k.Value })
-		if j < 0 {
-			keys := make([]string, len(fs))
-			for i, f := range fs {
-				keys[i] = f.key
-			}
-			return d.errf(k, "unknown key %q in %s; known keys: %s", k.Value, what, strings.Join(keys, ", "))
-		}
-		if err := fs[j].decode(v); err != nil {
-			return err
-		}
-	}
-	for _, f := range fs {
-		if _, ok := seen[f.key]; f.required && !ok {
-			return d.errf(at, "%s has no %q, which is required", what, f.key)
-		}
-	}
-	return nil
+	return yamlcheck.Decoder{File: d.file}.Fields(n, what, at, fs)
 }
 
 func (d *decoder) profile(root *yaml.Node) (*Profile, error) {
 	p := &Profile{File: d.file, BiasWords: map[Bias]string{}, Actions: map[ActionName]*Action{}}
 	var matchNode *yaml.Node
 	err := d.fields(root, "profile", nil, []field{
-		{"name", true, func(v *yaml.Node) (err error) {
+		{Key: "name", Required: true, Decode: func(v *yaml.Node) (err error) {
 			if p.Name, err = d.str(v, "name"); err == nil && !nameRE.MatchString(p.Name) {
 				err = d.errf(v, "name %q must be lowercase letters and digits, joined by single dashes", p.Name)
 			}
 			return err
 		}},
-		{"description", true, func(v *yaml.Node) (err error) {
+		{Key: "description", Required: true, Decode: func(v *yaml.Node) (err error) {
 			p.Description, err = d.str(v, "description")
 			return err
 		}},
-		{"install-hint", false, func(v *yaml.Node) (err error) {
+		{Key: "install-hint", Required: false, Decode: func(v *yaml.Node) (err error) {
 			p.InstallHint, err = d.str(v, "install-hint")
 			return err
 		}},
-		{"requires", true, func(v *yaml.Node) (err error) {
+		{Key: "requires", Required: true, Decode: func(v *yaml.Node) (err error) {
 			p.Requires, p.host.requires, d.host["requires"], err = d.argv(v, "requires", hostVarNames)
 			return err
 		}},
-		{"check-command", false, func(v *yaml.Node) (err error) {
+		{Key: "check-command", Required: false, Decode: func(v *yaml.Node) (err error) {
 			p.CheckCommand, p.host.check, d.host["check-command"], err = d.argv(v, "check-command", hostVarNames)
 			return err
 		}},
-		{"version-command", false, func(v *yaml.Node) (err error) {
+		{Key: "version-command", Required: false, Decode: func(v *yaml.Node) (err error) {
 			p.VersionCommand, p.host.version, d.host["version-command"], err = d.argv(v, "version-command", hostVarNames)
 			return err
 		}},
-		{"version-match", false, func(v *yaml.Node) (err error) {
+		{Key: "version-match", Required: false, Decode: func(v *yaml.Node) (err error) {
 			matchNode = v
 			if p.VersionMatch, err = d.str(v, "version-match"); err != nil {
 				return err
@@ -184,12 +142,12 @@ func (d *decoder) profile(root *yaml.Node) (*Profile, error) {
 			}
 			return nil
 		}},
-		{"bench-kinds", false, func(v *yaml.Node) (err error) {
+		{Key: "bench-kinds", Required: false, Decode: func(v *yaml.Node) (err error) {
 			p.BenchKinds, err = enumList(d, v, "bench kind", "in bench-kinds", BenchKinds)
 			return err
 		}},
-		{"bias-words", false, func(v *yaml.Node) error { return d.biasWords(p, v) }},
-		{"actions", true, func(v *yaml.Node) error { return d.actions(p, v) }},
+		{Key: "bias-words", Required: false, Decode: func(v *yaml.Node) error { return d.biasWords(p, v) }},
+		{Key: "actions", Required: true, Decode: func(v *yaml.Node) error { return d.actions(p, v) }},
 	})
 	if err != nil {
 		return nil, err
@@ -257,36 +215,36 @@ func (d *decoder) action(name ActionName, key, n *yaml.Node) (*Action, error) {
 		Promises: Promises{AfterExit: Unspecified, AfterSignal: Unspecified, AfterKill: Unspecified}}
 	what := fmt.Sprintf("action %q", name)
 	err := d.fields(n, what, key, []field{
-		{"command", true, func(v *yaml.Node) (err error) {
+		{Key: "command", Required: true, Decode: func(v *yaml.Node) (err error) {
 			a.Command, a.templates, d.commands[name], err = d.argv(v, "command of "+what, actionVarNames)
 			return err
 		}},
-		{"holds", false, func(v *yaml.Node) (err error) {
+		{Key: "holds", Required: false, Decode: func(v *yaml.Node) (err error) {
 			if a.Holds, err = d.boolean(v, "holds in "+what); err == nil && alwaysHolds && !a.Holds {
 				err = d.errf(v, "%s always holds the line; remove \"holds: false\"", what)
 			}
 			return err
 		}},
-		{"supports-bias", false, func(v *yaml.Node) (err error) {
+		{Key: "supports-bias", Required: false, Decode: func(v *yaml.Node) (err error) {
 			if a.SupportsBias, err = enumList(d, v, "bias", "in supports-bias of "+what, Biases); err == nil && len(a.SupportsBias) == 0 {
 				err = d.errf(v, "supports-bias of %s is empty; want at least as-is", what)
 			}
 			return err
 		}},
-		{"ready", false, func(v *yaml.Node) (err error) {
+		{Key: "ready", Required: false, Decode: func(v *yaml.Node) (err error) {
 			if a.Ready, err = d.str(v, "ready in "+what); err == nil && a.Ready == "" {
 				err = d.errf(v, "ready in %s is empty; remove it if the tool prints nothing", what)
 			}
 			return err
 		}},
-		{"promises", false, func(v *yaml.Node) error { return d.promises(&a.Promises, what, key, v) }},
+		{Key: "promises", Required: false, Decode: func(v *yaml.Node) error { return d.promises(&a.Promises, what, key, v) }},
 	})
 	return a, err
 }
 
 func (d *decoder) promises(ps *Promises, what string, key, n *yaml.Node) error {
 	promise := func(dst *Promise, k string) field {
-		return field{k, false, func(v *yaml.Node) (err error) {
+		return field{Key: k, Required: false, Decode: func(v *yaml.Node) (err error) {
 			*dst, err = enum(d, v, "promise", fmt.Sprintf("for %s in %s", k, what), PromiseValues)
 			return err
 		}}
@@ -295,7 +253,7 @@ func (d *decoder) promises(ps *Promises, what string, key, n *yaml.Node) error {
 		promise(&ps.AfterExit, "after-exit"),
 		promise(&ps.AfterSignal, "after-signal"),
 		promise(&ps.AfterKill, "after-kill"),
-		{"source", false, func(v *yaml.Node) (err error) {
+		{Key: "source", Required: false, Decode: func(v *yaml.Node) (err error) {
 			ps.Source, err = d.str(v, "source in promises of "+what)
 			return err
 		}},
@@ -510,30 +468,7 @@ func enumList[T ~string](d *decoder, n *yaml.Node, noun, where string, known []T
 	return out, nil
 }
 
-func deref(n *yaml.Node) *yaml.Node {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return n.Alias
-	}
-	return n
-}
-
-// describe says what a node is, for "must be X, got Y" messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	}
-	switch n.ShortTag() {
-	case "!!null":
-		return "nothing"
-	case "!!str":
-		return strconv.Quote(n.Value)
-	case "!!bool":
-		return "the boolean " + n.Value
-	case "!!int", "!!float":
-		return "the number " + n.Value
-	}
-	return fmt.Sprintf("%q (%s)", n.Value, n.ShortTag())
-}
+var (
+	deref    = yamlcheck.Deref
+	describe = yamlcheck.Describe
+)

@@ -1,6 +1,8 @@
 package profile
 
 import (
+	"github.com/gpiohil/gpiohil/harness/yamlcheck"
+
 	"errors"
 	"fmt"
 	"os"
@@ -153,20 +155,8 @@ var (
 	ErrNotFound = errors.New("no such profile")
 )
 
-// Error is a problem in a profile file, at a position in it.
-type Error struct {
-	File   string
-	Line   int
-	Column int // 0 if only the line is known
-	Msg    string
-}
-
-func (e *Error) Error() string {
-	if e.Column == 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
-}
+// Error is a problem in a profile file, at a position in it (file:line:col).
+type Error = yamlcheck.Error
 
 // UnsupportedError reports an action the profile does not provide (Bias is
 // empty) or a bias the action does not support. It matches [ErrUnsupported].

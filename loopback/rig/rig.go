@@ -28,6 +28,8 @@
 package rig
 
 import (
+	"github.com/gpiohil/gpiohil/harness/yamlcheck"
+
 	"fmt"
 	"math"
 	"os"
@@ -181,20 +183,8 @@ func (r *Rig) WriteYAML() []byte {
 	return []byte(b.String())
 }
 
-// Error is a problem in a rig file, at a position in it.
-type Error struct {
-	File   string
-	Line   int
-	Column int // 0 when only the line is known
-	Msg    string
-}
-
-func (e *Error) Error() string {
-	if e.Column == 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
-}
+// Error is a problem in a rig file, at a position in it (file:line:col).
+type Error = yamlcheck.Error
 
 // Load reads and checks the rig file at path.
 func Load(path string) (*Rig, error) {
@@ -205,83 +195,33 @@ func Load(path string) (*Rig, error) {
 	return Parse(path, data)
 }
 
-var yamlErrRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // Parse checks the rig in data; file names it in error messages.
 func Parse(file string, data []byte) (*Rig, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if m := yamlErrRE.FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			return nil, &Error{File: file, Line: line, Msg: "not valid YAML: " + m[2]}
-		}
-		return nil, &Error{File: file, Line: 1, Msg: "not valid YAML: " + err.Error()}
+	root, err := yamlcheck.Parse(file, data)
+	if err != nil {
+		return nil, err
 	}
-	if len(doc.Content) == 0 {
+	if root == nil {
 		return nil, &Error{File: file, Line: 1, Msg: "empty rig file; want a mapping with board, pairs and may-touch"}
 	}
 	d := &decoder{file: file}
-	return d.rig(doc.Content[0])
+	return d.rig(root)
 }
 
 type decoder struct{ file string }
 
 func (d *decoder) errf(n *yaml.Node, format string, args ...any) error {
-	return &Error{File: d.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)}
+	return yamlcheck.Decoder{File: d.file}.Errf(n, format, args...)
 }
 
-type field struct {
-	key      string
-	required bool
-	decode   func(v *yaml.Node) error
-}
+type field = yamlcheck.Field
 
 // fields walks mapping n, called what in messages, and decodes each key with its field.
 func (d *decoder) fields(n *yaml.Node, what string, fs []field) error {
-	if n.Kind != yaml.MappingNode {
-		return d.errf(n, "%s must be a mapping, got %s", what, describe(n))
-	}
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if line, dup := seen[k.Value]; dup {
-			return d.errf(k, "duplicate key %q in %s (first at line %d)", k.Value, what, line)
-		}
-		seen[k.Value] = k.Line
-		j := slices.IndexFunc(fs, func(f field) bool { return f.key == k.Value })
-		if j < 0 {
-			keys := make([]string, len(fs))
-			for i, f := range fs {
-				keys[i] = f.key
-			}
-			return d.errf(k, "unknown key %q in %s; known keys: %s", k.Value, what, strings.Join(keys, ", "))
-		}
-		if err := fs[j].decode(v); err != nil {
-			return err
-		}
-	}
-	for _, f := range fs {
-		if _, ok := seen[f.key]; f.required && !ok {
-			return d.errf(n, "%s has no %q, which is required", what, f.key)
-		}
-	}
-	return nil
+	return yamlcheck.Decoder{File: d.file}.Fields(n, what, nil, fs)
 }
 
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	if n.Tag == "!!null" {
-		return "nothing"
-	}
-	return fmt.Sprintf("%q", n.Value)
-}
+var describe = yamlcheck.Describe
 
 func (d *decoder) str(n *yaml.Node, what string) (string, error) {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || n.Value == "" {
@@ -313,7 +253,7 @@ func (d *decoder) rig(root *yaml.Node) (*Rig, error) {
 	var chipNode, pairsNode, touchNode *yaml.Node
 	var touch, allow []lineRef
 	err := d.fields(root, "the rig", []field{
-		{"board", true, func(v *yaml.Node) error {
+		{Key: "board", Required: true, Decode: func(v *yaml.Node) error {
 			name, err := d.str(v, "board")
 			if err != nil {
 				return err
@@ -325,21 +265,21 @@ func (d *decoder) rig(root *yaml.Node) (*Rig, error) {
 			r.Board = b
 			return nil
 		}},
-		{"chip", false, func(v *yaml.Node) (err error) {
+		{Key: "chip", Required: false, Decode: func(v *yaml.Node) (err error) {
 			chipNode = v
 			r.Chip, err = d.str(v, "chip")
 			return err
 		}},
-		{"pairs", true, func(v *yaml.Node) error {
+		{Key: "pairs", Required: true, Decode: func(v *yaml.Node) error {
 			pairsNode = v
 			return d.pairs(r, v)
 		}},
-		{"may-touch", true, func(v *yaml.Node) (err error) {
+		{Key: "may-touch", Required: true, Decode: func(v *yaml.Node) (err error) {
 			touchNode = v
 			touch, err = d.lineList(v, "may-touch")
 			return err
 		}},
-		{"allow-reserved", false, func(v *yaml.Node) (err error) {
+		{Key: "allow-reserved", Required: false, Decode: func(v *yaml.Node) (err error) {
 			allow, err = d.lineList(v, "allow-reserved")
 			return err
 		}},
@@ -421,23 +361,23 @@ func (d *decoder) pairs(r *Rig, v *yaml.Node) error {
 		p := Pair{Name: defaultName(i), Pos: n.Line}
 		var lineNode, partnerNode *yaml.Node
 		err := d.fields(n, fmt.Sprintf("pair %d", i+1), []field{
-			{"name", false, func(v *yaml.Node) (err error) {
+			{Key: "name", Required: false, Decode: func(v *yaml.Node) (err error) {
 				if p.Name, err = d.str(v, "pair name"); err == nil && !validPairName(p.Name) {
 					err = d.errf(v, "pair name %q: want 1 to 3 letters or digits, e.g. A", p.Name)
 				}
 				return err
 			}},
-			{"line", true, func(v *yaml.Node) (err error) {
+			{Key: "line", Required: true, Decode: func(v *yaml.Node) (err error) {
 				lineNode = v
 				p.Line, p.LinePin, err = d.lineName(v, "line")
 				return err
 			}},
-			{"partner", true, func(v *yaml.Node) (err error) {
+			{Key: "partner", Required: true, Decode: func(v *yaml.Node) (err error) {
 				partnerNode = v
 				p.Partner, p.PartnerPin, err = d.lineName(v, "partner")
 				return err
 			}},
-			{"resistor", false, func(v *yaml.Node) (err error) {
+			{Key: "resistor", Required: false, Decode: func(v *yaml.Node) (err error) {
 				p.ResistorText, p.Resistor, err = d.resistor(v)
 				return err
 			}},
