@@ -84,7 +84,7 @@ var _ = BeforeSuite(func() {
 	}
 	for _, p := range profiles {
 		v := "not installed"
-		if ok, why := p.Installed(); !ok {
+		if ok, why := trial.Installed(p); !ok {
 			v += ": " + why
 		} else if ver, err := p.Version(context.Background()); err == nil && ver != "" {
 			v = ver
@@ -148,7 +148,7 @@ func record(r junit.Result) {
 // check runs one scenario: prepare, run the tool, end it, observe, compare.
 func check(s scenario) {
 	res := junit.Result{Suite: s.suite, Tool: s.p.Name, Scenario: s.name()}
-	if ok, why := s.p.Installed(); !ok {
+	if ok, why := trial.Installed(s.p); !ok {
 		res.Verdict, res.Note = "skipped", why
 		record(res)
 		Skip(why)

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
@@ -95,10 +96,26 @@ func SysfsBase(label string) (int, error) {
 	return 0, fmt.Errorf("no legacy sysfs chip labelled %q in /sys/class/gpio (kernel without CONFIG_GPIO_SYSFS?)", label)
 }
 
+// installedCache remembers each profile's Installed answer for the life of the process: its
+// check and version commands start the tool (a Python interpreter takes 0.2 s under emulation),
+// and a suite asks for every spec.
+var installedCache sync.Map // *profile.Profile -> [2]any{bool, string}
+
+// Installed is p.Installed(), asked once per profile per process.
+func Installed(p *profile.Profile) (bool, string) {
+	if v, ok := installedCache.Load(p); ok {
+		r := v.([2]any)
+		return r[0].(bool), r[1].(string)
+	}
+	ok, why := p.Installed()
+	installedCache.Store(p, [2]any{ok, why})
+	return ok, why
+}
+
 // Run makes one trial on line l. Errors matching ErrSkip mean the trial cannot be made here;
 // other errors are infrastructure problems (the bench, a hung tool) and say which.
 func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, error) {
-	if ok, why := c.Profile.Installed(); !ok {
+	if ok, why := Installed(c.Profile); !ok {
 		return nil, &SkipError{Reason: why}
 	}
 	if ks := c.Profile.BenchKinds; len(ks) > 0 && !slices.Contains(ks, b.Kind()) {
