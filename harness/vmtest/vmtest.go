@@ -51,49 +51,86 @@ func Missing() string {
 // Require skips t, or fails it under GPIOHIL_REQUIRE_VM=1, when the VM lane cannot run.
 func Require(t testing.TB) {
 	t.Helper()
-	if why := Missing(); why != "" {
-		if os.Getenv(EnvRequire) == "1" {
-			t.Fatalf("VM lane required (%s=1) but unavailable: %s", EnvRequire, why)
-		}
-		t.Skipf("VM lane unavailable: %s", why)
+	RequireLane(t, "VM lane", Missing())
+}
+
+// RequireLane skips t with the reason why, or fails it under GPIOHIL_REQUIRE_VM=1 (CI must not
+// pass by skipping), when why is not empty. lane names the lane in the message.
+func RequireLane(t testing.TB, lane, why string) {
+	t.Helper()
+	if why == "" {
+		return
 	}
+	if os.Getenv(EnvRequire) == "1" {
+		t.Fatalf("%s required (%s=1) but unavailable: %s", lane, EnvRequire, why)
+	}
+	t.Skipf("%s unavailable: %s", lane, why)
+}
+
+type built struct {
+	once sync.Once
+	path string
+	err  error
 }
 
 var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
+	buildsMu sync.Mutex
+	builds   = map[string]*built{} // by GOARCH
 )
 
-// Binary returns a statically linked gpiohil binary: $GPIOHIL_BIN, or one built once per test
-// process with `go build` into a temporary directory.
+// Gpiohil returns a statically linked gpiohil for goarch ("" for this machine's): the path in
+// $env when set, else one built once per test process with `go build` into a temporary
+// directory, which RemoveBuilt removes.
+func Gpiohil(env, goarch string) (string, error) {
+	if p := os.Getenv(env); p != "" {
+		return filepath.Abs(p)
+	}
+	buildsMu.Lock()
+	b := builds[goarch]
+	if b == nil {
+		b = &built{}
+		builds[goarch] = b
+	}
+	buildsMu.Unlock()
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "gpiohil-bin-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, "gpiohil")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", b.path, "github.com/gpiohil/gpiohil/cmd/gpiohil")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if goarch != "" {
+			cmd.Env = append(cmd.Env, "GOOS=linux", "GOARCH="+goarch)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("build gpiohil (GOARCH=%s) for the guest: %v\n%s", goarch, err, out)
+		}
+	})
+	return b.path, b.err
+}
+
+// RemoveBuilt removes the binaries Gpiohil built.
+func RemoveBuilt() {
+	buildsMu.Lock()
+	defer buildsMu.Unlock()
+	for _, b := range builds {
+		if b.path != "" {
+			os.RemoveAll(filepath.Dir(b.path))
+		}
+	}
+}
+
+// Binary returns a statically linked gpiohil binary for the VM: $GPIOHIL_BIN, or one built
+// once per test process.
 func Binary(t testing.TB) string {
 	t.Helper()
-	p, err := binary()
+	p, err := Gpiohil(EnvBinary, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func binary() (string, error) {
-	if p := os.Getenv(EnvBinary); p != "" {
-		return filepath.Abs(p)
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gpiohil-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "gpiohil")
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", buildPath, "github.com/gpiohil/gpiohil/cmd/gpiohil")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build gpiohil for the VM: %v\n%s", err, out)
-		}
-	})
-	return buildPath, buildErr
 }
 
 // Main runs the test binary's tests inside a VM with the given gpio-sim banks and returns the
@@ -110,14 +147,12 @@ func Main(m *testing.M, banks ...sim.Bank) int {
 		fmt.Printf("SKIP: these tests need gpio-sim and the VM lane is unavailable: %s\n", why)
 		return 0
 	}
-	bin, err := binary()
+	bin, err := Gpiohil(EnvBinary, "")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if buildPath != "" {
-		defer os.RemoveAll(filepath.Dir(buildPath))
-	}
+	defer RemoveBuilt()
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

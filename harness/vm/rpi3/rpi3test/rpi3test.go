@@ -25,7 +25,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,19 +42,8 @@ func InPi() bool {
 // Require skips t, or fails it under GPIOHIL_REQUIRE_VM=1, when the lane cannot run here.
 func Require(t testing.TB) {
 	t.Helper()
-	if why := rpi3.Missing(); why != "" {
-		if os.Getenv(vmtest.EnvRequire) == "1" {
-			t.Fatalf("emulated Pi lane required (%s=1) but unavailable: %s", vmtest.EnvRequire, why)
-		}
-		t.Skipf("emulated Pi lane unavailable: %s", why)
-	}
+	vmtest.RequireLane(t, "emulated Pi lane", rpi3.Missing())
 }
-
-var (
-	initOnce sync.Once
-	initPath string
-	initErr  error
-)
 
 // Init returns a static arm64 gpiohil for the guest: $GPIOHIL_BIN_ARM64, or one built once per
 // test process into a temporary directory (removed by Cleanup).
@@ -68,28 +56,10 @@ func Init(t testing.TB) string {
 	return p
 }
 
-func buildInit() (string, error) {
-	if p := os.Getenv(rpi3.EnvInit); p != "" {
-		return filepath.Abs(p)
-	}
-	initOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gpiohil-arm64-")
-		if err != nil {
-			initErr = err
-			return
-		}
-		initPath = filepath.Join(dir, "gpiohil")
-		initErr = goArm64("build", "-trimpath", "-ldflags=-s -w", "-o", initPath, "github.com/gpiohil/gpiohil/cmd/gpiohil")
-	})
-	return initPath, initErr
-}
+func buildInit() (string, error) { return vmtest.Gpiohil(rpi3.EnvInit, "arm64") }
 
 // Cleanup removes what Init built.
-func Cleanup() {
-	if initPath != "" {
-		os.RemoveAll(filepath.Dir(initPath))
-	}
-}
+func Cleanup() { vmtest.RemoveBuilt() }
 
 // goArm64 runs the go command for linux/arm64 without cgo.
 func goArm64(args ...string) error {
