@@ -179,8 +179,8 @@ func check(cfg Config) (Config, string, error) {
 			return cfg, "", fmt.Errorf("vm: find the gpiohil binary for the guest: %w", err)
 		}
 	}
-	if err := checkStatic(cfg.Init); err != nil {
-		return cfg, "", err
+	if err := CheckInit(cfg.Init, elf.EM_X86_64, "amd64"); err != nil {
+		return cfg, "", fmt.Errorf("vm: %w", err)
 	}
 	switch cfg.Accel {
 	case "":
@@ -234,19 +234,21 @@ func check(cfg Config) (Config, string, error) {
 	return cfg, qemu, nil
 }
 
-// checkStatic makes sure the guest's init needs no dynamic loader: the initramfs holds nothing else.
-func checkStatic(path string) error {
+// CheckInit makes sure a guest's init is a static program for the guest's machine (e.g.
+// elf.EM_X86_64, elf.EM_AARCH64): the initramfs holds no dynamic loader. goarch names the
+// GOARCH to build with in the error.
+func CheckInit(path string, machine elf.Machine, goarch string) error {
 	f, err := elf.Open(path)
 	if err != nil {
-		return fmt.Errorf("vm: guest init %s: %w", path, err)
+		return fmt.Errorf("guest init %s: %w", path, err)
 	}
 	defer f.Close()
-	if f.Machine != elf.EM_X86_64 {
-		return fmt.Errorf("vm: guest init %s is built for %v, want x86_64", path, f.Machine)
+	if f.Machine != machine {
+		return fmt.Errorf("guest init %s is built for %v, want %s (%v); build gpiohil with CGO_ENABLED=0 GOARCH=%s", path, f.Machine, goarch, machine, goarch)
 	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("vm: guest init %s is dynamically linked; build gpiohil with CGO_ENABLED=0 (make build does)", path)
+			return fmt.Errorf("guest init %s is dynamically linked; build gpiohil with CGO_ENABLED=0 (make build does)", path)
 		}
 	}
 	return nil

@@ -220,18 +220,8 @@ func DefaultInit() (string, error) {
 
 // checkInit makes sure the guest's init is a static arm64 program: the initramfs has no loader.
 func checkInit(path string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return fmt.Errorf("rpi3: guest init %s: %w", path, err)
-	}
-	defer f.Close()
-	if f.Machine != elf.EM_AARCH64 {
-		return fmt.Errorf("rpi3: guest init %s is built for %v, want arm64; build it with CGO_ENABLED=0 GOARCH=arm64", path, f.Machine)
-	}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("rpi3: guest init %s is dynamically linked; build it with CGO_ENABLED=0", path)
-		}
+	if err := vm.CheckInit(path, elf.EM_AARCH64, "arm64"); err != nil {
+		return fmt.Errorf("rpi3: %w", err)
 	}
 	return nil
 }
