@@ -300,13 +300,7 @@ func (b *Bench) Observe(l bench.Line) (observe.Observation, error) {
 	if err != nil {
 		return o, fmt.Errorf("line info of %s: %w", l, err)
 	}
-	if info.Used {
-		o.Owner, o.Consumer = observe.Used, info.Consumer
-		o.Evidencef("line info: used by %q", info.Consumer)
-	} else {
-		o.Owner = observe.Free
-		o.Evidencef("line info: free (a tool that writes GPIO registers directly, like RPi.GPIO or pigpio, never shows here)")
-	}
+	bench.RecordOwner(&o, info, "a tool that writes GPIO registers directly, like RPi.GPIO or pigpio, never shows here")
 	res, err := b.Probe(l)
 	if err != nil {
 		return o, err

@@ -245,13 +245,7 @@ func (b *EmulatedPi) Observe(l Line) (observe.Observation, error) {
 	if err != nil {
 		return o, fmt.Errorf("line info of %s: %w", l, err)
 	}
-	if info.Used {
-		o.Owner, o.Consumer = observe.Used, info.Consumer
-		o.Evidencef("line info: used by %q", info.Consumer)
-	} else {
-		o.Owner = observe.Free
-		o.Evidencef("line info: free")
-	}
+	RecordOwner(&o, info, "")
 	fn, err := b.Function(l.Offset)
 	if err != nil {
 		return o, err

@@ -6,6 +6,8 @@ import (
 
 	"github.com/warthog618/go-gpiocdev"
 	"golang.org/x/sys/unix"
+
+	"github.com/gpiohil/gpiohil/harness/observe"
 )
 
 // requestOnce requests line l of chip c with opts and releases it at once, naming the holder
@@ -52,4 +54,21 @@ func restoreOnce(c *gpiocdev.Chip, l Line) error {
 		err = requestOnce(c, l, gpiocdev.AsInput, gpiocdev.WithBiasDisabled)
 	}
 	return err
+}
+
+// RecordOwner fills o's owner from line info, which is accurate at all times for lines
+// requested through the character device or exported in sysfs; freeNote, when set, qualifies
+// what "free" means on this bench.
+func RecordOwner(o *observe.Observation, info gpiocdev.LineInfo, freeNote string) {
+	if info.Used {
+		o.Owner, o.Consumer = observe.Used, info.Consumer
+		o.Evidencef("line info: used by %q", info.Consumer)
+		return
+	}
+	o.Owner = observe.Free
+	if freeNote != "" {
+		o.Evidencef("line info: free (%s)", freeNote)
+	} else {
+		o.Evidencef("line info: free")
+	}
 }
