@@ -148,6 +148,9 @@ func (s Session) Run(ctx context.Context) (res SessionResult, err error) {
 				var h wire.Hello
 				json.Unmarshal(f.Payload, &h)
 				res.Kernel = h.Kernel
+				if h.Protocol != wire.Protocol {
+					return res, guestErr(fmt.Sprintf("the guest agent speaks protocol %d, this gpiohil %d: the agent binary is from another build; build both from one tree (make build)", h.Protocol, wire.Protocol))
+				}
 				if fs := strings.Fields(h.Uptime); len(fs) > 0 {
 					if sec, err := strconv.ParseFloat(fs[0], 64); err == nil {
 						res.Uptime = time.Duration(sec * float64(time.Second))

@@ -22,7 +22,9 @@ func run(t *testing.T, cfg vm.Config) (vm.Result, string, string, error) {
 	t.Helper()
 	vmtest.Require(t)
 	var stdout, stderr bytes.Buffer
-	cfg.Init = vmtest.Binary(t)
+	if cfg.Init == "" {
+		cfg.Init = vm.InitFor(vmtest.Binary(t)) // gpiohil-agent, as users get it
+	}
 	cfg.Stdout, cfg.Stderr = &stdout, &stderr
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 2 * time.Minute
@@ -168,6 +170,33 @@ func TestWorkingDirectoryShareReturnsFile(t *testing.T) {
 	}
 }
 
+func TestShareWritesReachHostWhileGuestRuns(t *testing.T) {
+	// The shares cache in the guest, but never hold writes back: a report written before a hang
+	// or a kill is on the host.
+	dir := t.TempDir()
+	done := make(chan error, 1)
+	go func() {
+		res, _, errOut, err := run(t, vm.Config{Args: []string{"sh", "-c", "exec 3>early.txt; echo early >&3; sleep 4"}, Dir: dir})
+		if err == nil && res.Code != 0 {
+			err = errors.New("exit status " + res.Signal + errOut)
+		}
+		done <- err
+	}()
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("the VM ended (%v) before early.txt reached the host", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "early.txt")); string(b) == "early\n" {
+			break
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestHostRootIsReadOnly(t *testing.T) {
 	res, _, errOut, err := run(t, vm.Config{Args: []string{"sh", "-c", "touch /etc/gpiohil-must-not-exist"}})
 	if err != nil {
@@ -220,6 +249,27 @@ func TestFailingAgentIsReported(t *testing.T) {
 				t.Errorf("err = %v, want a guest error containing %q", err, want)
 			}
 		})
+	}
+}
+
+func TestAgentFromAnotherBuildIsRefused(t *testing.T) {
+	_, _, _, err := run(t, vm.Config{Args: []string{"true"}, Fault: "old-protocol"})
+	var ge *vm.GuestError
+	if !errors.As(err, &ge) || !strings.Contains(err.Error(), "the agent binary is from another build") ||
+		!strings.Contains(err.Error(), "make build") {
+		t.Errorf("err = %v, want a guest error naming the other build and make build", err)
+	}
+}
+
+func TestGpiohilItselfIsAlsoTheAgent(t *testing.T) {
+	// Without gpiohil-agent next to it, gpiohil puts itself in the initramfs.
+	full := vmtest.Binary(t)
+	if vm.InitFor(full) == full {
+		t.Fatalf("no %s next to %s: the test binary builder should have built it", vm.AgentName, full)
+	}
+	res, out, errOut, err := run(t, vm.Config{Args: []string{"echo", "full"}, Init: full})
+	if err != nil || res.Code != 0 || out != "full\n" {
+		t.Fatalf("run with all of gpiohil as init: %v, exit %d, stdout %q\n%s", err, res.Code, out, errOut)
 	}
 }
 

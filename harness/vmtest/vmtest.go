@@ -80,7 +80,7 @@ var (
 
 // Gpiohil returns a statically linked gpiohil for goarch ("" for this machine's): the path in
 // $env when set, else one built once per test process with `go build` into a temporary
-// directory, which RemoveBuilt removes.
+// directory, which RemoveBuilt removes. gpiohil-agent is built next to it, as make build does.
 func Gpiohil(env, goarch string) (string, error) {
 	if p := os.Getenv(env); p != "" {
 		return filepath.Abs(p)
@@ -99,7 +99,8 @@ func Gpiohil(env, goarch string) (string, error) {
 			return
 		}
 		b.path = filepath.Join(dir, "gpiohil")
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", b.path, "github.com/gpiohil/gpiohil/cmd/gpiohil")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", dir+"/",
+			"github.com/gpiohil/gpiohil/cmd/gpiohil", "github.com/gpiohil/gpiohil/cmd/gpiohil-agent")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if goarch != "" {
 			cmd.Env = append(cmd.Env, "GOOS=linux", "GOARCH="+goarch)
@@ -180,7 +181,7 @@ func Main(m *testing.M, banks ...sim.Bank) int {
 		Args:    append([]string{self}, os.Args[1:]...),
 		Env:     append(os.Environ(), EnvBinary+"="+bin),
 		Sim:     banks,
-		Init:    bin,
+		Init:    vm.InitFor(bin),
 		Shares:  shares,
 		Timeout: vm.DefaultTimeout + time.Minute,
 		Stdout:  os.Stdout,

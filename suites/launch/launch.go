@@ -372,8 +372,8 @@ func runVM(ctx context.Context, cfg Config, args, env []string, junitPath, self 
 		}
 	}
 	v.Args, v.Env, v.Sim = args, env, suites.Banks
-	if v.Init == "" {
-		v.Init = self
+	if v.Init == "" && os.Getenv(vm.EnvAgent) == "" {
+		v.Init = vm.InitFor(self)
 	}
 	v.Stdout, v.Stderr = cfg.Stdout, cfg.Stderr
 	wd, _ := os.Getwd()

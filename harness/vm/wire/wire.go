@@ -21,6 +21,12 @@ import (
 	"github.com/gpiohil/gpiohil/harness/sim"
 )
 
+// Protocol is the version of this protocol and of GuestConfig. The agent reports it in its
+// Hello; the host refuses an agent from a build that speaks another one (a stale
+// gpiohil-agent next to a newer gpiohil). Bump it with every change to a frame or to the
+// configuration's meaning.
+const Protocol = 2
+
 // Magic starts every frame, so a desynchronised stream is noticed at once.
 const Magic = 0xA7
 
@@ -63,6 +69,8 @@ type Hello struct {
 	Kernel string `json:"kernel"` // uname release of the guest kernel
 	Uptime string `json:"uptime"` // /proc/uptime when the agent started
 	Agent  string `json:"agent"`  // version of the agent
+	// Protocol is the agent's [Protocol]; 0 from agents older than the field.
+	Protocol int `json:"protocol"`
 }
 
 // Share is a host directory the guest mounts over 9p.
@@ -74,7 +82,10 @@ type Share struct {
 
 // GuestConfig is everything the agent needs to run the command.
 type GuestConfig struct {
-	Args  []string   `json:"args"`
+	Args []string `json:"args"`
+	// Path is the program to run, looked up on the host when the guest would find the same
+	// one (its PATH sees the host root); "" makes the guest look Args[0] up itself.
+	Path  string     `json:"path,omitempty"`
 	Env   []string   `json:"env"`
 	Dir   string     `json:"dir"`
 	Root  string     `json:"root"`   // mount tag of the host root file system
