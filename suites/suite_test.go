@@ -84,7 +84,9 @@ var _ = BeforeSuite(func() {
 	}
 	for _, p := range profiles {
 		v := "not installed"
-		if ok, why := trial.Installed(p); !ok {
+		if why := trial.NotForBench(p, b.Kind()); why != "" {
+			v = "not run: " + why
+		} else if ok, why := trial.Installed(p); !ok {
 			v += ": " + why
 		} else if ver, err := p.Version(context.Background()); err == nil && ver != "" {
 			v = ver

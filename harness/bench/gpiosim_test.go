@@ -163,6 +163,82 @@ func TestObserveWhileHeld(t *testing.T) {
 	}
 }
 
+func TestHeldWatchSeesARequestAndTouchesNothing(t *testing.T) {
+	b := newBench(t)
+	l := line(t, b, "a3")
+	t.Cleanup(func() { b.Restore(l) })
+	w, err := bench.WatchHeld(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	select {
+	case <-w.Held():
+		t.Fatal("held before anything requested the line")
+	case <-time.After(3 * bench.HeldQuiet):
+	}
+	before := observeOK(t, b, l)
+	if before.Owner == observe.Used {
+		t.Fatalf("watching requested the line: %+v", before)
+	}
+	start := time.Now()
+	req, err := gpiocdev.RequestLine(l.ChipName, l.Offset, gpiocdev.AsOutput(1), gpiocdev.WithConsumer("test-holder"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer req.Close()
+	select {
+	case <-w.Held():
+		if d := time.Since(start); d < bench.HeldQuiet {
+			t.Errorf("held after %v, before the quiet time of %v", d, bench.HeldQuiet)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no held signal within 2 s of a request")
+	}
+}
+
+func TestHeldWatchWaitsOutAReconfiguration(t *testing.T) {
+	b := newBench(t)
+	l := line(t, b, "a3")
+	t.Cleanup(func() { b.Restore(l) })
+	// A tool that requests the line as input and configures it as output right after: held
+	// must come a quiet time after the second change, not after the first. Under a loaded
+	// emulator the two may end up further apart than the quiet time: then try again.
+	for attempt := 0; attempt < 5; attempt++ {
+		w, err := bench.WatchHeld(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		requested := time.Now()
+		req, err := gpiocdev.RequestLine(l.ChipName, l.Offset, gpiocdev.AsInput, gpiocdev.WithConsumer("test-holder"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(bench.HeldQuiet / 4)
+		reconf := time.Now()
+		if err := req.Reconfigure(gpiocdev.AsOutput(1)); err != nil {
+			t.Fatal(err)
+		}
+		var heldAfter time.Duration
+		select {
+		case <-w.Held():
+			heldAfter = time.Since(reconf)
+		case <-time.After(2 * time.Second):
+			t.Fatal("no held signal within 2 s")
+		}
+		req.Close()
+		w.Close()
+		if reconf.Sub(requested) >= bench.HeldQuiet*3/4 {
+			continue // too slow to tell; the watch may rightly have fired in between
+		}
+		if heldAfter < bench.HeldQuiet*3/4 {
+			t.Errorf("held %v after the reconfiguration; want about the quiet time of %v after it", heldAfter, bench.HeldQuiet)
+		}
+		return
+	}
+	t.Skip("the emulator was too slow in five attempts to reconfigure within the quiet time")
+}
+
 func TestObserveDoesNotRequestTheLine(t *testing.T) {
 	b := newBench(t)
 	l := line(t, b, "a3")

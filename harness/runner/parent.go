@@ -62,18 +62,21 @@ func runParent(args []string) int {
 	}
 }
 
-// startParent starts the running binary as the tool's intermediate parent,
+// startParent starts Spec.Parent or the running binary as the tool's intermediate parent,
 // in place of the tool, and returns the pipe it reports the tool's pid on.
 func (r *run) startParent() (*os.File, error) {
-	if !parentHooked.Load() {
-		return nil, errors.New("ParentDeath needs runner.MaybeRunParent() called first thing in main (or TestMain)")
+	self := r.spec.Parent
+	if self == "" {
+		if !parentHooked.Load() {
+			return nil, errors.New("ParentDeath needs runner.MaybeRunParent() called first thing in main (or TestMain)")
+		}
+		var err error
+		if self, err = os.Executable(); err != nil {
+			return nil, err
+		}
 	}
 	if err := becomeSubreaper(); err != nil {
 		return nil, fmt.Errorf("becoming a child subreaper: %w", err)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
 	}
 	pidR, pidW, err := os.Pipe()
 	if err != nil {

@@ -89,13 +89,21 @@ const (
 
 // Spec says what to run and how to end it.
 type Spec struct {
-	Argv     []string      // program and arguments; the program is looked up on PATH
-	Env      []string      // the whole environment; nil means this process's environment
-	Dir      string        // working directory; "" means this process's
-	Name     string        // name in messages; "" means the base name of Argv[0]
-	Ending   Ending        // how to end the tool
-	Ready    string        // text on stdout or stderr meaning the tool has set its lines; replaces Settle
-	Settle   time.Duration // wait before ending a holding tool without Ready; 0 means DefaultSettle
+	Argv   []string      // program and arguments; the program is looked up on PATH
+	Env    []string      // the whole environment; nil means this process's environment
+	Dir    string        // working directory; "" means this process's
+	Name   string        // name in messages; "" means the base name of Argv[0]
+	Ending Ending        // how to end the tool
+	Ready  string        // text on stdout or stderr meaning the tool has set its lines; replaces Settle
+	Settle time.Duration // wait before ending a holding tool without Ready; 0 means DefaultSettle
+	// Parent, for ParentDeath, is the program to start as the tool's intermediate parent: one
+	// that calls MaybeRunParent first thing in main, as gpiohil does. "" means this executable
+	// (which must call it too). A small program starts faster than a large test binary: under
+	// emulation gpiohil takes about 40 ms where the suites' test binary takes 130.
+	Parent string
+	// Held, for a tool without Ready, is closed when the tool is seen from outside to have set
+	// its lines (bench.HeldWatch); it ends the Settle wait early, Settle remaining the bound.
+	Held     <-chan struct{}
 	Deadline time.Duration // bound of the whole run; 0 means DefaultDeadline
 	// WhileHeld, when set, is called once a holding tool has settled and before it is ended,
 	// to look at the line while the tool holds it. Its time counts against Deadline.
@@ -117,8 +125,9 @@ type Result struct {
 	Stdout, Stderr           []byte // the last OutputLimit bytes of each
 	StdoutTotal, StderrTotal int64  // bytes written to each, captured or not
 
-	Ready time.Duration // start until Ready was printed or Settle passed; 0 if neither happened
-	Total time.Duration // start until the tool and its group were gone
+	Ready    time.Duration // start until Ready was printed, Held closed or Settle passed; 0 if none happened
+	SeenHeld bool          // the wait ended on Spec.Held rather than Settle
+	Total    time.Duration // start until the tool and its group were gone
 
 	Hung           bool // the tool did not exit (or print Ready) within the deadline
 	Killed         bool // the runner SIGKILLed the tool after the ending: a hang, a survivor, a cancel
@@ -344,17 +353,20 @@ func (r *run) drive(ctx context.Context) outcome {
 	deadline := time.NewTimer(r.spec.Deadline - time.Since(r.start))
 	defer deadline.Stop()
 	if r.spec.Ending != Exit {
-		var printed <-chan struct{}
+		var printed, held <-chan struct{}
 		var settled <-chan time.Time
 		if r.spec.Ready != "" {
 			printed = r.ready.ch
 		} else {
 			t := time.NewTimer(r.spec.Settle)
 			defer t.Stop()
-			settled = t.C
+			settled, held = t.C, r.spec.Held
 		}
 		select {
 		case <-printed:
+		case <-held:
+			r.res.Ready = time.Since(r.start)
+			r.res.SeenHeld = true
 		case <-settled:
 			r.res.Ready = time.Since(r.start)
 		case <-r.exited:

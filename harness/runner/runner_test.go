@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gpiohil/gpiohil/harness/runner"
+	"github.com/gpiohil/gpiohil/harness/vmtest"
 )
 
 // helperEnv makes the test binary act as a tool under test; its value is the
@@ -221,6 +222,41 @@ func TestSettleWithoutReady(t *testing.T) {
 	}
 }
 
+func TestHeldEndsTheSettleEarly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		closeIn  time.Duration // -1: never
+		seenHeld bool
+	}{
+		{"held after 20 ms", 20 * time.Millisecond, true},
+		{"never held", -1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := spec("hold", runner.SIGTERM)
+			held := make(chan struct{})
+			s.Ready, s.Settle, s.Held = "", 2*time.Second, held
+			if tc.closeIn >= 0 {
+				time.AfterFunc(tc.closeIn, func() { close(held) })
+			}
+			res, err := runner.Run(context.Background(), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGone(t, res)
+			if res.SeenHeld != tc.seenHeld || res.Signal != unix.SIGTERM {
+				t.Errorf("seen held %v (want %v), signal %v", res.SeenHeld, tc.seenHeld, res.Signal)
+			}
+			if tc.seenHeld && (res.Ready < tc.closeIn || res.Ready >= s.Settle) {
+				t.Errorf("ready after %v; want from %v, well before the settle of %v", res.Ready, tc.closeIn, s.Settle)
+			}
+			if !tc.seenHeld && res.Ready < s.Settle {
+				t.Errorf("ready after %v; want the whole settle of %v", res.Ready, s.Settle)
+			}
+		})
+	}
+}
+
 func TestHangIsBoundedAndReported(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -349,6 +385,24 @@ func TestParentDeath(t *testing.T) {
 		}
 		if string(res.Stdout) != "ready\n" {
 			t.Errorf("stdout %q; want the tool's output, %q", res.Stdout, "ready\n")
+		}
+	})
+	t.Run("gpiohil as the parent", func(t *testing.T) {
+		t.Parallel()
+		s := spec("pdeath", runner.ParentDeath)
+		s.Parent = vmtest.Binary(t)
+		res, err := runner.Run(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGone(t, res)
+		if res.SurvivedParent || res.Killed || res.Signal != unix.SIGTERM || res.ParentPID == 0 {
+			t.Errorf("survived %v, killed %v, signal %v, parent %d; want false, false, terminated, a parent", res.SurvivedParent, res.Killed, res.Signal, res.ParentPID)
+		}
+		s = spec("hold", runner.ParentDeath)
+		s.Parent = "/nonexistent/gpiohil"
+		if _, err := runner.Run(context.Background(), s); err == nil || !strings.Contains(err.Error(), "/nonexistent/gpiohil") {
+			t.Errorf("a missing parent program: err = %v; want one naming it", err)
 		}
 	})
 	t.Run("tool dies with its parent", func(t *testing.T) {

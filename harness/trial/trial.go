@@ -112,14 +112,23 @@ func Installed(p *profile.Profile) (bool, string) {
 	return ok, why
 }
 
+// NotForBench says why profile p does not run on benches of this kind, or "" when it does.
+func NotForBench(p *profile.Profile, kind string) string {
+	if ks := p.BenchKinds; len(ks) > 0 && !slices.Contains(ks, kind) {
+		return fmt.Sprintf("profile %s is for benches %s, not %s", p.Name, strings.Join(ks, ", "), kind)
+	}
+	return ""
+}
+
 // Run makes one trial on line l. Errors matching ErrSkip mean the trial cannot be made here;
 // other errors are infrastructure problems (the bench, a hung tool) and say which.
 func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, error) {
-	if ok, why := Installed(c.Profile); !ok {
+	// The bench first: it costs nothing, where asking whether a tool is installed may start it.
+	if why := NotForBench(c.Profile, b.Kind()); why != "" {
 		return nil, &SkipError{Reason: why}
 	}
-	if ks := c.Profile.BenchKinds; len(ks) > 0 && !slices.Contains(ks, b.Kind()) {
-		return nil, &SkipError{Reason: fmt.Sprintf("profile %s is for benches %s, not %s", c.Profile.Name, strings.Join(ks, ", "), b.Kind())}
+	if ok, why := Installed(c.Profile); !ok {
+		return nil, &SkipError{Reason: why}
 	}
 	argv, err := c.Profile.Command(c.Action, Vars(l, c.Value, c.Bias))
 	if errors.Is(err, profile.ErrUnsupported) {
@@ -142,7 +151,24 @@ func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, err
 	if res.Before, err = b.Observe(l); err != nil {
 		return res, err
 	}
-	res.Run, err = runner.Run(ctx, runner.Spec{Argv: argv, Ending: c.Ending, Ready: act.Ready, Deadline: Deadline, WhileHeld: c.WhileHeld})
+	spec := runner.Spec{Argv: argv, Ending: c.Ending, Ready: act.Ready, Deadline: Deadline, WhileHeld: c.WhileHeld}
+	if c.Ending == runner.ParentDeath {
+		// gpiohil is the intermediate parent when it is at hand: smaller than a test binary
+		// running the suites, it starts faster.
+		if self := profile.Self(); filepath.IsAbs(self) {
+			spec.Parent = self
+		}
+	}
+	if act.Holds && act.Ready == "" {
+		// A tool that prints nothing once it holds the line: end it as soon as the line-info
+		// events show it requested the line, instead of after a fixed settle time. Without
+		// the watch (an old kernel), the settle time it is.
+		if w, err := bench.WatchHeld(l); err == nil {
+			defer w.Close()
+			spec.Held = w.Held()
+		}
+	}
+	res.Run, err = runner.Run(ctx, spec)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", c, err)
 	}

@@ -83,12 +83,15 @@ func FromFiles(paths []string) (*Matrix, error) {
 		}
 		for _, s := range doc.Suites {
 			col := len(m.Columns)
-			var tools, missing []string
+			var tools, missing, other []string
 			for _, pr := range s.Properties {
 				if name, ok := strings.CutPrefix(pr.Name, "tool:"); ok {
-					if strings.HasPrefix(pr.Value, "not installed") {
+					switch {
+					case strings.HasPrefix(pr.Value, "not installed"):
 						missing = append(missing, name)
-					} else {
+					case strings.HasPrefix(pr.Value, "not run:"):
+						other = append(other, name)
+					default:
 						tools = append(tools, name+" ("+pr.Value+")")
 					}
 				}
@@ -96,6 +99,9 @@ func FromFiles(paths []string) (*Matrix, error) {
 			detail := fmt.Sprintf("kernel %s, driver %s, sees %s; tools: %s", s.Prop("kernel"), s.Prop("driver"), s.Prop("sees"), strings.Join(tools, ", "))
 			if len(missing) > 0 {
 				detail += "; not installed: " + strings.Join(missing, ", ")
+			}
+			if len(other) > 0 {
+				detail += "; for other benches: " + strings.Join(other, ", ")
 			}
 			m.Columns = append(m.Columns, Column{Title: ColumnTitle(s), File: p, Detail: detail})
 			for _, c := range s.Cases {

@@ -29,7 +29,7 @@ func TestMatrix(t *testing.T) {
 	met, notMet, skipped := row, row, junit.Result{Suite: "persistence", Tool: "rpi-gpio", Scenario: "set-output high", Verdict: Skipped}
 	met.Observed, met.Verdict = "input high pulled pull-up", Met
 	notMet.Observed, notMet.Verdict = "input", NotMet
-	sim := file(t, []junit.Property{{Name: "bench", Value: "gpio-sim"}, {Name: "driver", Value: "gpio-sim"}, {Name: "kernel", Value: "6.12"}, {Name: "tool:libgpiod-v1", Value: "v1.6.3"}},
+	sim := file(t, []junit.Property{{Name: "bench", Value: "gpio-sim"}, {Name: "driver", Value: "gpio-sim"}, {Name: "kernel", Value: "6.12"}, {Name: "tool:libgpiod-v1", Value: "v1.6.3"}, {Name: "tool:rpi-gpio", Value: "not run: profile rpi-gpio is for benches rpi, not gpio-sim"}},
 		junit.Case{Name: "a", SystemOut: result(met)},
 		junit.Case{Name: "b", Skipped: &junit.Message{Message: "not installed"}, SystemOut: result(skipped)},
 		junit.Case{Name: "cleanup libgpiod-v1 touches only the lines it set up"})
@@ -49,6 +49,7 @@ func TestMatrix(t *testing.T) {
 		"Not run on any platform here (not installed, or for other benches): rpi-gpio.",
 		"| cleanup libgpiod-v1 touches only the lines it set up | passed | failed |",
 		"not installed: libgpiod-v1",
+		"for other benches: rpi-gpio",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, md.String())
