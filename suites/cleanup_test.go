@@ -29,7 +29,7 @@ var cleanupActions = []struct {
 // runCleanup runs p's cleanup action on the line under test and returns the trial, skipping
 // the spec when the tool cannot run here.
 func runCleanup(p *profile.Profile, action profile.ActionName, ending runner.Ending) *trial.Result {
-	if ok, why := trial.Installed(p); !ok {
+	if ok, why := trial.Usable(p, b.Kind()); !ok {
 		Skip(why)
 	}
 	bias := biases(p.Actions[action])[0]

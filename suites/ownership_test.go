@@ -25,7 +25,7 @@ var _ = Describe("ownership", Label("ownership"), func() {
 			continue
 		}
 		It(p.Name+" holds the line exclusively and names itself, then frees it", Label("tool:"+p.Name, "action:hold", "ending:sigterm"), func() {
-			if ok, why := trial.Installed(p); !ok {
+			if ok, why := trial.Usable(p, b.Kind()); !ok {
 				Skip(why)
 			}
 			dut := line(dutName)

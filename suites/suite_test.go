@@ -43,6 +43,8 @@ var (
 	rules    *expect.Rules
 	platform observe.Platform
 	props    []junit.Property
+	// toolProps delivers the tool:NAME properties, found in the background (BeforeSuite).
+	toolProps <-chan []junit.Property
 	// The line under test and its neighbour, by name on this bench.
 	dutName, neighbourName string
 
@@ -82,26 +84,57 @@ var _ = BeforeSuite(func() {
 		{Name: "persist_gpio_outputs", Value: platform.Persist}, {Name: "chip", Value: dut.Chip},
 		{Name: "sees", Value: strings.Join(b.Can(), ",")},
 	}
-	for _, p := range profiles {
-		v := "not installed"
-		if why := trial.NotForBench(p, b.Kind()); why != "" {
-			v = "not run: " + why
-		} else if ok, why := trial.Installed(p); !ok {
-			v += ": " + why
-		} else if ver, err := p.Version(context.Background()); err == nil && ver != "" {
-			v = ver
-		} else {
-			v = "installed"
+	// Whether each tool is installed, and its version, is asked in the background: starting a
+	// Python interpreter for the first time takes a second or more under emulation, and
+	// mostly waits on 9p reads meanwhile, so the first specs of other tools run alongside.
+	// A spec of a tool waits for its answer (trial.Installed asks once); the report waits for
+	// all of them.
+	kind := b.Kind()
+	done := make(chan []junit.Property, 1)
+	toolProps = done
+	go func() {
+		var tp []junit.Property
+		for _, p := range profiles {
+			v := "not installed"
+			if why := trial.NotForBench(p, kind); why != "" {
+				v = "not run: " + why
+			} else if ok, why := trial.Installed(p); !ok {
+				v += ": " + why
+			} else if ver, err := p.Version(context.Background()); err == nil && ver != "" {
+				v = ver
+			} else {
+				v = "installed"
+			}
+			tp = append(tp, junit.Property{Name: "tool:" + p.Name, Value: v})
 		}
-		props = append(props, junit.Property{Name: "tool:" + p.Name, Value: v})
-	}
+		done <- tp
+	}()
 	By(fmt.Sprintf("bench %s, kernel %s, driver %s, persist_gpio_outputs %q", b.Kind(), platform.Kernel, platform.Driver, platform.Persist))
+})
+
+// specsStarted counts the specs that reached the top-level BeforeEach, in Ginkgo's order, for
+// sharding (suites.Shard).
+var specsStarted int
+
+var _ = BeforeEach(func() {
+	k, n, err := suites.Shard()
+	if err != nil {
+		Fail(junit.Infrastructure + err.Error())
+	}
+	i := specsStarted
+	specsStarted++
+	if owner := i%n + 1; owner != k {
+		Skip(fmt.Sprintf("%s%d of %d", junit.OtherShard, owner, n))
+	}
 })
 
 var _ = ReportAfterSuite("JUnit report", func(r Report) {
 	path := os.Getenv(suites.EnvJUnit)
 	if path == "" {
 		return
+	}
+	if toolProps != nil {
+		props = append(props, <-toolProps...)
 	}
 	Expect(junit.WriteFile(path, ginkgoreport.Convert(r, "gpiohil suites", props))).To(Succeed())
 })
@@ -150,7 +183,7 @@ func record(r junit.Result) {
 // check runs one scenario: prepare, run the tool, end it, observe, compare.
 func check(s scenario) {
 	res := junit.Result{Suite: s.suite, Tool: s.p.Name, Scenario: s.name()}
-	if ok, why := trial.Installed(s.p); !ok {
+	if ok, why := trial.Usable(s.p, b.Kind()); !ok {
 		res.Verdict, res.Note = "skipped", why
 		record(res)
 		Skip(why)

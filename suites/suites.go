@@ -24,6 +24,7 @@ package suites
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
@@ -43,7 +44,29 @@ const (
 	EnvDUT          = "GPIOHIL_DUT"
 	EnvNeighbour    = "GPIOHIL_NEIGHBOUR"
 	EnvRig          = "GPIOHIL_RIG"
+	// EnvShard, "K/N", makes this process run only its share of the specs, the K-th of N
+	// (see Shard); gpiohil run starts N VMs at once this way.
+	EnvShard = "GPIOHIL_SHARD"
 )
+
+// Shard returns which share of the specs this process runs: k of n, 1-based; 1 of 1 when
+// $GPIOHIL_SHARD is unset. Every process of a sharded run builds the same spec tree and runs
+// it in the same order (the same Ginkgo seed); the i-th spec to start, counting from 0, is
+// run by shard i mod n + 1 and skipped by the others, so each shard gets every n-th spec of
+// every tool and ending and the shards take about the same time.
+func Shard() (k, n int, err error) {
+	v := os.Getenv(EnvShard)
+	if v == "" {
+		return 1, 1, nil
+	}
+	ks, ns, ok := strings.Cut(v, "/")
+	k, err1 := strconv.Atoi(ks)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || k < 1 || k > n {
+		return 0, 0, fmt.Errorf("%s=%q: want K/N with 1 <= K <= N, e.g. 1/2", EnvShard, v)
+	}
+	return k, n, nil
+}
 
 // Line names the suites use on gpio-sim.
 const (

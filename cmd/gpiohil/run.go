@@ -46,6 +46,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	fs.StringVar(&cfg.Board, "board", "", "the board's name in reports")
 	fs.StringVar(&cfg.VM.Kernel, "kernel", "", "VM kernel (vm bench)")
 	fs.DurationVar(&cfg.VM.Timeout, "timeout", 0, "bound on the whole run (vm bench; default 30m)")
+	fs.IntVar(&cfg.VMs, "vms", 0, fmt.Sprintf("vm bench: VMs sharing the specs, run at once (default one per CPU, here %d; at most %d)", launch.DefaultVMs(), launch.MaxVMs))
 	if err := fs.Parse(args); err != nil {
 		return 0, parseError(err)
 	}
@@ -56,6 +57,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	case launch.BenchAuto, launch.BenchVM, launch.BenchSim, launch.BenchPi3, launch.BenchRPi:
 	default:
 		return 0, usagef("gpiohil run: --bench %q unknown; want auto, vm, gpio-sim, vm-rpi3 or rpi", cfg.Bench)
+	}
+	if cfg.VMs < 0 || cfg.VMs > launch.MaxVMs {
+		return 0, usagef("gpiohil run: --vms %d: want 1 to %d", cfg.VMs, launch.MaxVMs)
 	}
 	cfg.Lanes = lanes
 	cfg.Profiles = tools

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 )
@@ -81,17 +82,26 @@ func (p *Profile) Version(ctx context.Context) (string, error) {
 	if p.host.version == nil {
 		return "", nil
 	}
+	if v, ok := versions.Load(p); ok {
+		return v.(string), nil
+	}
 	argv, out, err := p.probe(ctx, p.host.version)
 	if err != nil {
 		return "", fmt.Errorf("version command %s failed (%w)%s", quoteArgv(argv), err, lastLine(out))
 	}
 	for line := range strings.Lines(string(out)) {
 		if line = strings.TrimSpace(line); line != "" {
+			versions.Store(p, line)
 			return line, nil
 		}
 	}
 	return "", fmt.Errorf("version command %s printed nothing", quoteArgv(argv))
 }
+
+// versions remembers each profile's version once its command has answered: a tool does not
+// change while gpiohil runs, and the command may take a second (a Python interpreter started
+// for the first time under emulation).
+var versions sync.Map // *Profile -> string
 
 // probe renders and runs a host command, returning its combined output.
 func (p *Profile) probe(ctx context.Context, ts []*template.Template) ([]string, []byte, error) {

@@ -136,17 +136,36 @@ func (r *run) killParent(ctx context.Context) outcome {
 	case <-r.parentDone:
 	case <-time.After(killWait):
 	}
+	until := time.Now().Add(ParentDeathGrace)
 	grace := time.NewTimer(ParentDeathGrace)
 	defer grace.Stop()
-	select {
-	case <-r.exited:
-	case <-grace.C:
-		r.res.SurvivedParent = true
-	case <-ctx.Done():
-		return canceled
+	look := time.NewTicker(quietLook)
+	defer look.Stop()
+	var last quietSample
+	for {
+		select {
+		case <-r.exited:
+			return ended
+		case <-grace.C:
+			r.res.SurvivedParent = true
+			return ended
+		case <-look.C:
+			// See quiet.go: when the tool cannot run again before the grace is over,
+			// the rest of the grace cannot change the outcome.
+			s := sampleQuiet(r.res.PID, r.start, until)
+			if s.same(last) {
+				r.res.SurvivedParent, r.res.GraceCut = true, time.Until(until)
+				return ended
+			}
+			last = s
+		case <-ctx.Done():
+			return canceled
+		}
 	}
-	return ended
 }
+
+// quietLook is how often a tool is looked at during ParentDeathGrace.
+const quietLook = 10 * time.Millisecond
 
 // reapParentAndTool makes sure the parent is dead and reaped, which makes the
 // tool Run's child, and then reaps the tool for its status.

@@ -132,8 +132,11 @@ type Result struct {
 	Hung           bool // the tool did not exit (or print Ready) within the deadline
 	Killed         bool // the runner SIGKILLed the tool after the ending: a hang, a survivor, a cancel
 	SurvivedParent bool // ParentDeath: the tool was still running ParentDeathGrace after its parent died
-	Leftovers      int  // other live processes found in the group after the tool ended, then killed
-	Gone           bool // the tool has ended and been reaped
+	// GraceCut is how much of ParentDeathGrace was left when the tool was seen unable to run
+	// again before its end (quiet.go); 0 when the whole grace passed or the tool exited.
+	GraceCut  time.Duration
+	Leftovers int  // other live processes found in the group after the tool ended, then killed
+	Gone      bool // the tool has ended and been reaped
 }
 
 // Status describes how the tool ended, like os.ProcessState.String.

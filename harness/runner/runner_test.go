@@ -41,6 +41,7 @@ func TestMain(m *testing.M) {
 //	hang          print "working", sleep, never "ready"
 //	spew          write 1 MiB to stdout and 100 KiB to stderr, then exit 0
 //	pdeath        ask for SIGTERM when the parent dies, print "ready", sleep
+//	poll-parent   print "ready", look at the parent id every 100 ms, exit 7 when it changes
 //	fork:exit     start "sleep 1000" in the same group, print "ready PID", exit 0
 //	fork:pdeath   the same, but ask for SIGTERM when the parent dies and sleep
 func helper(mode string) {
@@ -80,6 +81,13 @@ func helper(mode string) {
 			os.Stderr.WriteString(line)
 		}
 		os.Stdout.WriteString("END\n")
+	case "poll-parent":
+		ppid := os.Getppid()
+		fmt.Println("ready")
+		for os.Getppid() == ppid {
+			time.Sleep(100 * time.Millisecond)
+		}
+		os.Exit(7)
 	case "pdeath":
 		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGTERM), 0, 0, 0); err != nil {
 			panic(err)
@@ -385,6 +393,22 @@ func TestParentDeath(t *testing.T) {
 		}
 		if string(res.Stdout) != "ready\n" {
 			t.Errorf("stdout %q; want the tool's output, %q", res.Stdout, "ready\n")
+		}
+		// The helper sleeps for an hour: once it is seen asleep, the rest of the grace
+		// cannot change anything (quiet.go).
+		if res.GraceCut <= 0 {
+			t.Errorf("grace cut %v; want the wait ended early for a tool asleep for an hour", res.GraceCut)
+		}
+	})
+	t.Run("tool that polls its parent", func(t *testing.T) {
+		t.Parallel()
+		res, err := runner.Run(context.Background(), spec("poll-parent", runner.ParentDeath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGone(t, res)
+		if res.SurvivedParent || res.ExitCode != 7 || res.GraceCut != 0 {
+			t.Errorf("survived %v, exit code %d, grace cut %v; want the tool seen leaving (7) within the grace", res.SurvivedParent, res.ExitCode, res.GraceCut)
 		}
 	})
 	t.Run("gpiohil as the parent", func(t *testing.T) {

@@ -97,19 +97,24 @@ func SysfsBase(label string) (int, error) {
 }
 
 // installedCache remembers each profile's Installed answer for the life of the process: its
-// check and version commands start the tool (a Python interpreter takes 0.2 s under emulation),
-// and a suite asks for every spec.
-var installedCache sync.Map // *profile.Profile -> [2]any{bool, string}
+// check and version commands start the tool (a Python interpreter takes 0.2 s under emulation,
+// over a second the first time), and a suite asks for every spec.
+var installedCache sync.Map // *profile.Profile -> *installedAnswer
 
-// Installed is p.Installed(), asked once per profile per process.
+type installedAnswer struct {
+	once sync.Once
+	ok   bool
+	why  string
+}
+
+// Installed is p.Installed(), asked once per profile per process; callers asking while the
+// first answer is being found wait for it. It is safe to call from several goroutines, so a
+// suite can ask in the background while its first specs run.
 func Installed(p *profile.Profile) (bool, string) {
-	if v, ok := installedCache.Load(p); ok {
-		r := v.([2]any)
-		return r[0].(bool), r[1].(string)
-	}
-	ok, why := p.Installed()
-	installedCache.Store(p, [2]any{ok, why})
-	return ok, why
+	v, _ := installedCache.LoadOrStore(p, &installedAnswer{})
+	a := v.(*installedAnswer)
+	a.once.Do(func() { a.ok, a.why = p.Installed() })
+	return a.ok, a.why
 }
 
 // NotForBench says why profile p does not run on benches of this kind, or "" when it does.
@@ -120,14 +125,19 @@ func NotForBench(p *profile.Profile, kind string) string {
 	return ""
 }
 
+// Usable says whether profile p can run on a bench of this kind, and if not why: the bench
+// kind first (free), then whether its tool is installed (Installed, which may start it once).
+func Usable(p *profile.Profile, kind string) (bool, string) {
+	if why := NotForBench(p, kind); why != "" {
+		return false, why
+	}
+	return Installed(p)
+}
+
 // Run makes one trial on line l. Errors matching ErrSkip mean the trial cannot be made here;
 // other errors are infrastructure problems (the bench, a hung tool) and say which.
 func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, error) {
-	// The bench first: it costs nothing, where asking whether a tool is installed may start it.
-	if why := NotForBench(c.Profile, b.Kind()); why != "" {
-		return nil, &SkipError{Reason: why}
-	}
-	if ok, why := Installed(c.Profile); !ok {
+	if ok, why := Usable(c.Profile, b.Kind()); !ok {
 		return nil, &SkipError{Reason: why}
 	}
 	argv, err := c.Profile.Command(c.Action, Vars(l, c.Value, c.Bias))

@@ -21,8 +21,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
+
+// OtherShard starts the skip message of a spec that another shard of a sharded run runs
+// (suites.Shard). Such a spec is not part of this shard's report.
+const OtherShard = "run by shard "
 
 // Infrastructure starts the failure message of a spec that failed for a reason outside the
 // product: the spec is reported as an error, not a failure.
@@ -100,6 +105,50 @@ func (s Suite) Prop(name string) string {
 		}
 	}
 	return ""
+}
+
+// Merge joins the reports of the shards of one run on one platform into one: the cases of
+// every shard's suite of the same name in one suite, with the first shard's properties and
+// timestamp, counts added up and the longest time (the shards ran at the same time).
+func Merge(shards ...Suites) Suites {
+	var out Suites
+	index := map[string]int{}
+	longest := func(a, b string) string {
+		x, _ := strconv.ParseFloat(a, 64)
+		y, _ := strconv.ParseFloat(b, 64)
+		if y > x {
+			return b
+		}
+		return a
+	}
+	for _, sh := range shards {
+		if out.Name == "" {
+			out.Name = sh.Name
+		}
+		out.Tests += sh.Tests
+		out.Failures += sh.Failures
+		out.Errors += sh.Errors
+		out.Time = longest(out.Time, sh.Time)
+		for _, s := range sh.Suites {
+			i, ok := index[s.Name]
+			if !ok {
+				index[s.Name] = len(out.Suites)
+				out.Suites = append(out.Suites, s)
+				continue
+			}
+			m := &out.Suites[i]
+			m.Tests += s.Tests
+			m.Failures += s.Failures
+			m.Errors += s.Errors
+			m.Skipped += s.Skipped
+			m.Time = longest(m.Time, s.Time)
+			m.Cases = append(m.Cases, s.Cases...)
+		}
+	}
+	if out.Time == "" {
+		out.Time = "0"
+	}
+	return out
 }
 
 // WriteFile writes suites to path, creating its directory.

@@ -8,6 +8,7 @@
 package launch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +16,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
@@ -61,6 +65,7 @@ type Config struct {
 	Board        string   // the board's name in the report
 	Self         string   // the gpiohil binary (the VM's init, {{.Self}} in profiles); "" means this executable
 	VM           vm.Config
+	VMs          int // vm bench: how many VMs share the specs (suites.Shard); 0 means DefaultVMs()
 	Stdout       io.Writer
 	Stderr       io.Writer
 }
@@ -360,17 +365,136 @@ func runPi3(ctx context.Context, cfg Config, args []string, junitPath, self stri
 	return paths, code, nil
 }
 
-// runVM runs the suites in the VM lane, building the kernel first when it is missing.
+// DefaultVMs is how many VMs the vm bench runs the suites in at once: one per host CPU, at most
+// MaxVMs. Each VM emulates one CPU with one host thread, so two VMs on two cores take about
+// half the time of one (docs/performance.md).
+func DefaultVMs() int { return max(1, min(runtime.NumCPU(), MaxVMs)) }
+
+// MaxVMs bounds the VMs of one run: each one boots, checks the tools and holds 256 MiB.
+const MaxVMs = 4
+
+// runVM runs the suites in the VM lane, building the kernel first when it is missing; with
+// more than one VM, each runs its shard of the specs (suites.Shard), all with the same Ginkgo
+// seed, their output lines prefixed with the VM's number, and their JUnit reports are merged
+// into junitPath.
 func runVM(ctx context.Context, cfg Config, args, env []string, junitPath, self string) (int, error) {
-	v := cfg.VM
-	if v.Kernel == "" {
-		v.Kernel = vm.DefaultKernel()
+	if cfg.VM.Kernel == "" {
+		cfg.VM.Kernel = vm.DefaultKernel()
 	}
-	if !exists(v.Kernel) {
+	if !exists(cfg.VM.Kernel) {
 		if err := buildKernel(cfg.Stderr); err != nil {
 			return 0, err
 		}
 	}
+	n := cfg.VMs
+	if n <= 0 {
+		n = DefaultVMs()
+	}
+	if n > MaxVMs {
+		return 0, fmt.Errorf("--vms %d: at most %d", n, MaxVMs)
+	}
+	if n == 1 {
+		return runOneVM(ctx, cfg, args, env, junitPath, self)
+	}
+	args = append(slices.Clip(args), fmt.Sprintf("-ginkgo.seed=%d", 1+time.Now().UnixNano()%1_000_000))
+	stdout, stderr := &lockedWriter{w: cfg.Stdout}, &lockedWriter{w: cfg.Stderr}
+	parts := make([]string, n)
+	codes := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		parts[i] = strings.TrimSuffix(junitPath, ".xml") + fmt.Sprintf(".vm%d.xml", i+1)
+		os.Remove(parts[i])
+		c := cfg
+		prefix := fmt.Sprintf("[vm %d/%d] ", i+1, n)
+		out, errOut := &prefixWriter{w: stdout, prefix: prefix}, &prefixWriter{w: stderr, prefix: prefix}
+		c.Stdout, c.Stderr = out, errOut
+		e := append(slices.Clip(env), suites.EnvJUnit+"="+parts[i], fmt.Sprintf("%s=%d/%d", suites.EnvShard, i+1, n))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], errs[i] = runOneVM(ctx, c, args, e, parts[i], self)
+			out.Flush()
+			errOut.Flush()
+		}()
+	}
+	wg.Wait()
+	code := 0
+	var reports []junit.Suites
+	for i := range n {
+		if errs[i] != nil {
+			return 0, fmt.Errorf("VM %d of %d: %w", i+1, n, errs[i])
+		}
+		if codes[i] != 0 && code == 0 {
+			code = codes[i]
+		}
+		r, err := junit.ReadFile(parts[i])
+		if err != nil {
+			return code, fmt.Errorf("VM %d of %d ended with status %d and wrote no JUnit report (%v)", i+1, n, codes[i], err)
+		}
+		reports = append(reports, r)
+	}
+	if err := junit.WriteFile(junitPath, junit.Merge(reports...)); err != nil {
+		return code, err
+	}
+	for _, p := range parts {
+		os.Remove(p)
+	}
+	return code, nil
+}
+
+// lockedWriter serialises writes from several VMs.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.w == nil {
+		return len(p), nil
+	}
+	return l.w.Write(p)
+}
+
+// prefixWriter writes whole lines, each with a prefix; Flush writes a last partial line.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	var out []byte
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			break
+		}
+		out = append(append(out, p.prefix...), p.buf[:i+1]...)
+		p.buf = p.buf[i+1:]
+	}
+	if len(out) > 0 {
+		if _, err := p.w.Write(out); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
+}
+
+// Flush writes what is left of a line without its end.
+func (p *prefixWriter) Flush() {
+	if len(p.buf) > 0 {
+		p.w.Write(append(append([]byte(p.prefix), p.buf...), '\n'))
+		p.buf = nil
+	}
+}
+
+// runOneVM runs the suites in one VM.
+func runOneVM(ctx context.Context, cfg Config, args, env []string, junitPath, self string) (int, error) {
+	v := cfg.VM
 	v.Args, v.Env, v.Sim = args, env, suites.Banks
 	if v.Init == "" && os.Getenv(vm.EnvAgent) == "" {
 		v.Init = vm.InitFor(self)

@@ -26,6 +26,9 @@ func Convert(r types.Report, name string, props []junit.Property) junit.Suites {
 		if spec.State == types.SpecStateSkipped && spec.Failure.Message == "" && len(spec.ReportEntries) == 0 {
 			continue // filtered out by a label filter or focus: not part of this run
 		}
+		if spec.State == types.SpecStateSkipped && strings.HasPrefix(spec.Failure.Message, junit.OtherShard) {
+			continue // another shard's: in its report
+		}
 		c := junit.Case{Name: spec.FullText(), Classname: name, Time: seconds(spec.RunTime.Seconds())}
 		if spec.LeafNodeType != types.NodeTypeIt {
 			c.Name = fmt.Sprintf("[%s] %s", spec.LeafNodeType, spec.FullText())
