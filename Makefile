@@ -17,7 +17,7 @@ all: build
 
 build:
 	$(GOBUILD) -o bin/ ./cmd/gpiohil ./cmd/gpiohil-agent
-	$(GO) test -c -o bin/suites.test ./suites
+	$(GO) test -c -ldflags='-s -w' -o bin/suites.test ./suites
 
 # gpiohil and the suites for the emulated Raspberry Pi 3 (static arm64, put in its initramfs).
 build-arm64:

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -133,6 +134,7 @@ func Merge(shards ...Suites) Suites {
 			i, ok := index[s.Name]
 			if !ok {
 				index[s.Name] = len(out.Suites)
+				s.Cases = slices.Clone(s.Cases) // appended to below: not into a shard's array
 				out.Suites = append(out.Suites, s)
 				continue
 			}

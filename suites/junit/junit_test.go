@@ -2,6 +2,7 @@ package junit
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +29,29 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	}
 	if _, err := ReadFile(filepath.Join(t.TempDir(), "missing.xml")); err == nil {
 		t.Error("reading a missing file should fail")
+	}
+}
+
+func TestMergeJoinsShards(t *testing.T) {
+	props := []Property{{Name: "bench", Value: "gpio-sim"}}
+	a := Suites{Name: "gpiohil suites", Tests: 2, Failures: 1, Time: "10.5", Suites: []Suite{{Name: "gpiohil suites", Tests: 2, Failures: 1, Time: "10.5", Properties: props,
+		Cases: []Case{{Name: "a"}, {Name: "b", Failure: &Message{Message: "x"}}}}}}
+	b := Suites{Name: "gpiohil suites", Tests: 2, Errors: 1, Time: "12.0", Suites: []Suite{{Name: "gpiohil suites", Tests: 2, Errors: 1, Skipped: 1, Time: "12.0", Properties: props,
+		Cases: []Case{{Name: "c", Error: &Message{Message: "y"}}, {Name: "d", Skipped: &Message{Message: "z"}}}}}}
+	m := Merge(a, b)
+	if m.Tests != 4 || m.Failures != 1 || m.Errors != 1 || m.Time != "12.0" || len(m.Suites) != 1 {
+		t.Fatalf("merged %+v; want 4 tests, 1 failure, 1 error, the longest time, one suite", m)
+	}
+	s := m.Suites[0]
+	var names []string
+	for _, c := range s.Cases {
+		names = append(names, c.Name)
+	}
+	if s.Tests != 4 || s.Failures != 1 || s.Errors != 1 || s.Skipped != 1 || s.Time != "12.0" || s.Prop("bench") != "gpio-sim" ||
+		strings.Join(names, ",") != "a,b,c,d" {
+		t.Errorf("merged suite %+v", s)
+	}
+	if len(a.Suites[0].Cases) != 2 {
+		t.Error("Merge changed its input")
 	}
 }

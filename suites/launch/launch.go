@@ -116,7 +116,7 @@ func findSuites(self, env, name, goarch string) (string, error) {
 		return "", fmt.Errorf("no suites binary: not next to %s as %s, %s unset, and %v; run make build", self, name, env, err)
 	}
 	out := filepath.Join(vm.CacheDir(), name)
-	cmd := exec.Command("go", "test", "-c", "-o", out, "./suites")
+	cmd := exec.Command("go", "test", "-c", "-ldflags=-s -w", "-o", out, "./suites")
 	cmd.Dir = root
 	if goarch != "" {
 		cmd.Env = append(os.Environ(), "GOARCH="+goarch, "CGO_ENABLED=0")

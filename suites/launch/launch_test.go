@@ -3,6 +3,8 @@ package launch_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +44,7 @@ func TestWrongExpectationFails(t *testing.T) {
 	vmtest.Require(t)
 	dir := t.TempDir()
 	suitesBin := filepath.Join(dir, "suites.test")
-	if out, err := exec.Command("go", "test", "-c", "-o", suitesBin, "..").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "test", "-c", "-ldflags=-s -w", "-o", suitesBin, "..").CombinedOutput(); err != nil {
 		t.Fatalf("build the suites: %v\n%s", err, out)
 	}
 
@@ -84,6 +86,65 @@ func TestWrongExpectationFails(t *testing.T) {
 	}
 }
 
+// Two VMs sharing the specs report exactly the specs one VM runs, each once, with the same
+// verdicts, in one merged JUnit report.
+func TestShardedRunReportsWhatOneVMDoes(t *testing.T) {
+	vmtest.Require(t)
+	dir := t.TempDir()
+	suitesBin := filepath.Join(dir, "suites.test")
+	if out, err := exec.Command("go", "test", "-c", "-ldflags=-s -w", "-o", suitesBin, "..").CombinedOutput(); err != nil {
+		t.Fatalf("build the suites: %v\n%s", err, out)
+	}
+	verdicts := map[int]map[string]string{}
+	for _, vms := range []int{1, 2} {
+		var out bytes.Buffer
+		junitPath := filepath.Join(dir, fmt.Sprintf("suites-%d.xml", vms))
+		sum, err := launch.Run(context.Background(), launch.Config{
+			Bench: launch.BenchVM, VMs: vms, JUnit: junitPath, Suites: suitesBin, Self: vmtest.Binary(t),
+			LabelFilter: "tool:sysfs || (persistence && tool:gpiohil-drive && action:set-output)",
+			Stdout:      &out, Stderr: &out,
+		})
+		if err != nil || !sum.OK() {
+			t.Fatalf("%d VMs: %v, %+v\n%s", vms, err, sum, out.String())
+		}
+		if vms == 2 && (!strings.Contains(out.String(), "[vm 1/2] ") || !strings.Contains(out.String(), "[vm 2/2] ")) {
+			t.Errorf("2 VMs: output lines should say which VM they come from:\n%s", out.String())
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, "suites-*.vm*.xml")); len(left) > 0 {
+			t.Errorf("the shards' own reports were left behind: %v", left)
+		}
+		doc, err := junit.ReadFile(junitPath)
+		if err != nil || len(doc.Suites) != 1 {
+			t.Fatalf("%d VMs: report %+v, %v; want one suite", vms, doc, err)
+		}
+		verdicts[vms] = map[string]string{}
+		for _, c := range doc.Suites[0].Cases {
+			if _, dup := verdicts[vms][c.Name]; dup {
+				t.Errorf("%d VMs: %q reported twice", vms, c.Name)
+			}
+			v := "passed"
+			switch {
+			case c.Failure != nil:
+				v = "failed"
+			case c.Error != nil:
+				v = "error"
+			case c.Skipped != nil:
+				v = "skipped: " + c.Skipped.Message
+			}
+			verdicts[vms][c.Name] = v
+		}
+		if doc.Suites[0].Tests != len(doc.Suites[0].Cases) {
+			t.Errorf("%d VMs: tests=%d for %d cases", vms, doc.Suites[0].Tests, len(doc.Suites[0].Cases))
+		}
+	}
+	if len(verdicts[1]) < 5 {
+		t.Fatalf("one VM ran only %d specs; the filter should select more", len(verdicts[1]))
+	}
+	if !maps.Equal(verdicts[1], verdicts[2]) {
+		t.Errorf("one VM: %v\ntwo VMs: %v", verdicts[1], verdicts[2])
+	}
+}
+
 // Bad input is reported before anything boots, naming the file and line.
 func TestBadInputBeforeBoot(t *testing.T) {
 	dir := t.TempDir()
@@ -99,6 +160,7 @@ func TestBadInputBeforeBoot(t *testing.T) {
 		{launch.Config{Profiles: []string{"no-such-tool"}}, "no such profile"},
 		{launch.Config{Expectations: badRules}, `rules.yaml:3: tool t action set-output ending exit: unknown outcome "kept"`},
 		{launch.Config{Bench: "mars", Suites: "/bin/true"}, `bench "mars" unknown`},
+		{launch.Config{Bench: launch.BenchVM, VMs: launch.MaxVMs + 1, Suites: "/bin/true"}, "--vms 5: at most 4"},
 	} {
 		tc.cfg.JUnit = filepath.Join(dir, "j.xml")
 		if tc.cfg.Suites == "" {
