@@ -3,7 +3,6 @@ package launch_test
 import (
 	"context"
 	"io"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -23,10 +22,7 @@ import (
 func BenchmarkFullRun(b *testing.B) {
 	vmtest.Require(b)
 	dir := b.TempDir()
-	suitesBin := filepath.Join(dir, "suites.test")
-	if out, err := exec.Command("go", "test", "-c", "-ldflags=-s -w", "-o", suitesBin, "..").CombinedOutput(); err != nil {
-		b.Fatalf("build the suites: %v\n%s", err, out)
-	}
+	suitesBin := buildSuites(b, dir)
 	var times, oneVM []time.Duration
 	var ran, specs int
 	run := func(vms int) (launch.Summary, time.Duration) {

@@ -17,6 +17,16 @@ import (
 	"github.com/gpiohil/gpiohil/suites/report"
 )
 
+// buildSuites builds the suites test binary into dir, as make build does.
+func buildSuites(t testing.TB, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "suites.test")
+	if out, err := exec.Command("go", "test", "-c", "-ldflags=-s -w", "-o", bin, "..").CombinedOutput(); err != nil {
+		t.Fatalf("build the suites: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // run runs the gpiohil-drive set-output specs in the VM with the given expectations file.
 func run(t *testing.T, suitesBin, expectations string) (launch.Summary, string) {
 	t.Helper()
@@ -43,10 +53,7 @@ func run(t *testing.T, suitesBin, expectations string) (launch.Summary, string) 
 func TestWrongExpectationFails(t *testing.T) {
 	vmtest.Require(t)
 	dir := t.TempDir()
-	suitesBin := filepath.Join(dir, "suites.test")
-	if out, err := exec.Command("go", "test", "-c", "-ldflags=-s -w", "-o", suitesBin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("build the suites: %v\n%s", err, out)
-	}
+	suitesBin := buildSuites(t, dir)
 
 	sum, _ := run(t, suitesBin, "")
 	if !sum.OK() || sum.Passed != 3 || sum.Failed != 0 {
@@ -91,10 +98,7 @@ func TestWrongExpectationFails(t *testing.T) {
 func TestShardedRunReportsWhatOneVMDoes(t *testing.T) {
 	vmtest.Require(t)
 	dir := t.TempDir()
-	suitesBin := filepath.Join(dir, "suites.test")
-	if out, err := exec.Command("go", "test", "-c", "-ldflags=-s -w", "-o", suitesBin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("build the suites: %v\n%s", err, out)
-	}
+	suitesBin := buildSuites(t, dir)
 	verdicts := map[int]map[string]string{}
 	for _, vms := range []int{1, 2} {
 		var out bytes.Buffer
