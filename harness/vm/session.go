@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -146,11 +146,12 @@ func (s Session) Run(ctx context.Context) (res SessionResult, err error) {
 			case wire.Ready:
 				res.Boot = time.Since(start)
 				var h wire.Hello
-				json.Unmarshal(f.Payload, &h)
-				res.Kernel = h.Kernel
-				if h.Protocol != wire.Protocol {
-					return res, guestErr(fmt.Sprintf("the guest agent speaks protocol %d, this gpiohil %d: the agent binary is from another build; build both from one tree (make build)", h.Protocol, wire.Protocol))
+				if err := h.UnmarshalBinary(f.Payload); errors.Is(err, wire.ErrProtocol) {
+					return res, guestErr(fmt.Sprintf("the guest agent's first frame is a %v: the agent binary is from another build; build both from one tree (make build)", err))
+				} else if err != nil {
+					return res, guestErr("bad Ready frame from the guest agent: " + err.Error())
 				}
+				res.Kernel = h.Kernel
 				if fs := strings.Fields(h.Uptime); len(fs) > 0 {
 					if sec, err := strconv.ParseFloat(fs[0], 64); err == nil {
 						res.Uptime = time.Duration(sec * float64(time.Second))
@@ -171,7 +172,7 @@ func (s Session) Run(ctx context.Context) (res SessionResult, err error) {
 				}
 			case wire.Exit:
 				exit = &wire.ExitStatus{}
-				if err := json.Unmarshal(f.Payload, exit); err != nil {
+				if err := exit.UnmarshalBinary(f.Payload); err != nil {
 					return res, guestErr("bad exit status from the guest: " + err.Error())
 				}
 				grace = time.After(exitGrace)

@@ -16,7 +16,6 @@ package vm
 import (
 	"context"
 	"debug/elf"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -454,12 +453,12 @@ func run(ctx context.Context, cfg Config, qemu string) (res Result, err error) {
 	for i, sh := range cfg.Shares {
 		gc.Share = append(gc.Share, wire.Share{Tag: shareTag(i), Path: sh.Path, ReadOnly: sh.ReadOnly})
 	}
-	gcJSON, err := json.Marshal(gc)
+	gcBytes, err := gc.MarshalBinary()
 	if err != nil {
 		return res, fmt.Errorf("vm: encode the guest configuration: %w", err)
 	}
 	initrd := filepath.Join(tmp, "initramfs.cpio")
-	entries := append(initramfs.Agent(cfg.Init), initramfs.Entry{Path: guest.ConfigPath, Mode: 0o600, Data: gcJSON})
+	entries := append(initramfs.Agent(cfg.Init), initramfs.Entry{Path: guest.ConfigPath, Mode: 0o600, Data: gcBytes})
 	if err := initramfs.WriteFile(initrd, entries); err != nil {
 		return res, fmt.Errorf("vm: %w", err)
 	}

@@ -17,7 +17,6 @@
 package guest
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -40,9 +39,9 @@ import (
 // Channel is the guest's end of the serial line to the host.
 const Channel = "/dev/ttyS1"
 
-// ConfigPath is where the host puts the run's configuration (a wire.GuestConfig as JSON) in
+// ConfigPath is where the host puts the run's configuration (an encoded wire.GuestConfig) in
 // the initramfs. Reading it there is 100 ms faster than receiving it over the serial line.
-const ConfigPath = "/gpiohil.json"
+const ConfigPath = "/gpiohil.config"
 
 // EnvInVM is set to 1 in the environment of every command the agent runs.
 const EnvInVM = "GPIOHIL_VM"
@@ -117,7 +116,7 @@ func (a *agent) run() (err error) {
 	if cfg.Fault == "old-protocol" {
 		hello.Protocol = wire.Protocol - 1
 	}
-	if err := a.w.WriteJSON(wire.Ready, hello); err != nil {
+	if err := a.w.WriteValue(wire.Ready, hello); err != nil {
 		return err
 	}
 	if cerr != nil {
@@ -157,7 +156,7 @@ func (a *agent) run() (err error) {
 			return err
 		}
 	}
-	return a.w.WriteJSON(wire.Exit, st)
+	return a.w.WriteValue(wire.Exit, st)
 }
 
 // enterLocal prepares the initramfs itself as the command's root, for machines without virtio.
@@ -265,7 +264,7 @@ func readConfig() (wire.GuestConfig, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("read configuration: %w", err)
 	}
-	if err := json.Unmarshal(b, &cfg); err != nil {
+	if err := cfg.UnmarshalBinary(b); err != nil {
 		return cfg, fmt.Errorf("read configuration %s: %w", ConfigPath, err)
 	}
 	if len(cfg.Args) == 0 {

@@ -33,7 +33,6 @@ package rpi3
 import (
 	"context"
 	"debug/elf"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -353,7 +352,7 @@ var busyboxApplets = []string{"sh", "cat", "echo", "printf", "test", "[", "true"
 // Entries returns the initramfs of a run: the agent, gpiohil, busybox, the watchdog module, the
 // guest configuration and cfg.Files.
 func Entries(cfg Config, k Kernel, gc wire.GuestConfig) ([]initramfs.Entry, error) {
-	gcJSON, err := json.Marshal(gc)
+	gcBytes, err := gc.MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("rpi3: encode the guest configuration: %w", err)
 	}
@@ -361,7 +360,7 @@ func Entries(cfg Config, k Kernel, gc wire.GuestConfig) ([]initramfs.Entry, erro
 		return initramfs.Entry{Path: p, Mode: os.ModeSymlink | 0o777, Target: target}
 	}
 	es := append(initramfs.Agent(cfg.Init),
-		initramfs.Entry{Path: guest.ConfigPath, Mode: 0o600, Data: gcJSON},
+		initramfs.Entry{Path: guest.ConfigPath, Mode: 0o600, Data: gcBytes},
 		initramfs.Dir("/bin"), initramfs.Dir("/root"), initramfs.Dir(GuestOutbox),
 		link(GuestBin, "/init"),
 		initramfs.File("/bin/busybox", k.Busybox, 0o755),

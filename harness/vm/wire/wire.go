@@ -1,6 +1,7 @@
 // Package wire is the framing protocol between gpiohil on the host and its agent inside the VM.
 //
-// The host hands the guest a [GuestConfig] as a JSON file in the initramfs. From then on they
+// The host hands the guest a [GuestConfig] as a file in the initramfs, encoded as codec.go
+// describes, like the agent's [Hello] and [ExitStatus]. From then on they
 // share one serial line (the guest's ttyS1, a Unix socket on the host). Each message is a
 // frame: a magic byte, a kind byte, a big-endian uint32 payload length and the payload. The
 // guest announces itself with [Ready], then streams the command's [Stdout] and [Stderr] and ends
@@ -12,8 +13,8 @@ package wire
 
 import (
 	"bufio"
+	"encoding"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +26,7 @@ import (
 // Hello; the host refuses an agent from a build that speaks another one (a stale
 // gpiohil-agent next to a newer gpiohil). Bump it with every change to a frame or to the
 // configuration's meaning.
-const Protocol = 2
+const Protocol = 3
 
 // Magic starts every frame, so a desynchronised stream is noticed at once.
 const Magic = 0xA7
@@ -38,11 +39,11 @@ type Kind byte
 
 // Frame kinds.
 const (
-	Ready  Kind = 'R' // guest to host: the agent is up; payload: JSON Hello
+	Ready  Kind = 'R' // guest to host: the agent is up; payload: an encoded Hello
 	Stdout Kind = 'O' // guest to host: bytes the command wrote to its stdout
 	Stderr Kind = 'E' // guest to host: bytes the command wrote to its stderr
 	Log    Kind = 'L' // guest to host: one line of the agent's own diagnostics
-	Exit   Kind = 'X' // guest to host: the command ended; payload: JSON ExitStatus
+	Exit   Kind = 'X' // guest to host: the command ended; payload: an encoded ExitStatus
 	Fatal  Kind = 'F' // guest to host: the agent failed; payload: the error text
 	File   Kind = 'P' // guest to host: a piece of a file; payload: see [Writer.WriteFile]
 )
@@ -66,49 +67,49 @@ type Frame struct {
 
 // Hello is the payload of a Ready frame.
 type Hello struct {
-	Kernel string `json:"kernel"` // uname release of the guest kernel
-	Uptime string `json:"uptime"` // /proc/uptime when the agent started
-	Agent  string `json:"agent"`  // version of the agent
+	Kernel string // uname release of the guest kernel
+	Uptime string // /proc/uptime when the agent started
+	Agent  string // version of the agent
 	// Protocol is the agent's [Protocol]; 0 from agents older than the field.
-	Protocol int `json:"protocol"`
+	Protocol int
 }
 
 // Share is a host directory the guest mounts over 9p.
 type Share struct {
-	Tag      string `json:"tag"`      // the 9p mount tag QEMU exports it under
-	Path     string `json:"path"`     // where it is mounted inside the guest's root
-	ReadOnly bool   `json:"readonly"` // mount read-only
+	Tag      string // the 9p mount tag QEMU exports it under
+	Path     string // where it is mounted inside the guest's root
+	ReadOnly bool   // mount read-only
 }
 
 // GuestConfig is everything the agent needs to run the command.
 type GuestConfig struct {
-	Args []string `json:"args"`
+	Args []string
 	// Path is the program to run, looked up on the host when the guest would find the same
 	// one (its PATH sees the host root); "" makes the guest look Args[0] up itself.
-	Path  string     `json:"path,omitempty"`
-	Env   []string   `json:"env"`
-	Dir   string     `json:"dir"`
-	Root  string     `json:"root"`   // mount tag of the host root file system
-	Share []Share    `json:"shares"` // further shares, mounted after the root
-	Sim   []sim.Bank `json:"sim"`
+	Path  string
+	Env   []string
+	Dir   string
+	Root  string  // mount tag of the host root file system
+	Share []Share // further shares, mounted after the root
+	Sim   []sim.Bank
 	// Fault makes the agent fail on purpose at a named step; only tests set it.
-	Fault string `json:"fault,omitempty"`
+	Fault string
 
 	// Local runs the command from the initramfs itself instead of the host's root over 9p, for
 	// machines without virtio (QEMU's raspi3b): Root and Share are then unused, debugfs and a
 	// tmpfs on /tmp are mounted, and Modules are loaded first.
-	Local   bool     `json:"local,omitempty"`
-	Modules []string `json:"modules,omitempty"` // kernel modules (.ko paths in the guest) to load; Local only
+	Local   bool
+	Modules []string // kernel modules (.ko paths in the guest) to load; Local only
 	// Outbox is a directory in the guest whose regular files are sent to the host as File frames
 	// once the command has ended, before the Exit frame.
-	Outbox string `json:"outbox,omitempty"`
+	Outbox string
 }
 
 // ExitStatus is the payload of an Exit frame.
 type ExitStatus struct {
-	Code   int    `json:"code"`             // exit status, or 128+signal when killed by a signal
-	Signal string `json:"signal,omitempty"` // the signal that killed the command, if any
-	Error  string `json:"error,omitempty"`  // why the command could not start, if it did not
+	Code   int    // exit status, or 128+signal when killed by a signal
+	Signal string // the signal that killed the command, if any
+	Error  string // why the command could not start, if it did not
 }
 
 // Writer writes frames. It is not safe for concurrent use; wrap it in a lock when several
@@ -138,9 +139,9 @@ func (fw *Writer) Write(kind Kind, payload []byte) error {
 	}
 }
 
-// WriteJSON sends v, encoded as JSON, as one frame.
-func (fw *Writer) WriteJSON(kind Kind, v any) error {
-	b, err := json.Marshal(v)
+// WriteValue sends v (a Hello or an ExitStatus), encoded (codec.go), as one frame.
+func (fw *Writer) WriteValue(kind Kind, v encoding.BinaryMarshaler) error {
+	b, err := v.MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("encode %s frame: %w", kind, err)
 	}

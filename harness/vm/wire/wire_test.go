@@ -18,7 +18,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := w.Write(Stderr, big); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.WriteJSON(Exit, ExitStatus{Code: 42}); err != nil {
+	if err := w.WriteValue(Exit, ExitStatus{Code: 42}); err != nil {
 		t.Fatal(err)
 	}
 	r := NewReader(&buf)
@@ -49,8 +49,9 @@ func TestRoundTrip(t *testing.T) {
 	if !bytes.Equal(joined, big) {
 		t.Error("split payload does not join back to the original")
 	}
-	if got[4].Kind != Exit || string(got[4].Payload) != `{"code":42}` {
-		t.Errorf("frame 4 = %s %s", got[4].Kind, got[4].Payload)
+	var st ExitStatus
+	if got[4].Kind != Exit || st.UnmarshalBinary(got[4].Payload) != nil || st.Code != 42 {
+		t.Errorf("frame 4 = %s %x", got[4].Kind, got[4].Payload)
 	}
 }
 
