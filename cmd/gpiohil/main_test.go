@@ -44,6 +44,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"vm", "run", "--sim", "bad", "true"}, "want LABEL=N"},
 		{[]string{"vm", "run", "--sim", "a=1", "--sim", "a=2", "true"}, `label "a" given to two banks`},
 		{[]string{"vm", "run", "--bogus", "true"}, "flag provided but not defined: -bogus"},
+		{[]string{"run", "--vms", "9"}, "--vms 9: want 1 to 4"},
+		{[]string{"run", "--vms", "-1"}, "--vms -1: want 1 to 4"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := mainImpl(context.Background(), tc.args, &stdout, &stderr)
