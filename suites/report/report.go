@@ -133,6 +133,8 @@ func FromFiles(paths []string) (*Matrix, error) {
 	for i := range m.Checks {
 		m.Checks[i] = *checks[m.Checks[i].Name]
 	}
+	// By name: the order specs ran in changes from run to run (Ginkgo's seed, several VMs).
+	sort.SliceStable(m.Checks, func(i, j int) bool { return m.Checks[i].Name < m.Checks[j].Name })
 	sort.SliceStable(m.Rows, func(i, j int) bool {
 		a, b := m.Rows[i], m.Rows[j]
 		if a.Suite != b.Suite {

@@ -74,3 +74,22 @@ func TestBadInput(t *testing.T) {
 		t.Error("a missing file should be an error")
 	}
 }
+
+func TestChecksAreSortedByName(t *testing.T) {
+	// Shards of one run, or runs with different seeds, report checks in different orders; the
+	// matrix must not change with it.
+	f := file(t, []junit.Property{{Name: "bench", Value: "gpio-sim"}},
+		junit.Case{Name: "ownership x holds the line"}, junit.Case{Name: "cleanup x is harmless when run twice"},
+		junit.Case{Name: "cleanup a leaves the line free"})
+	m, err := FromFiles([]string{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range m.Checks {
+		names = append(names, c.Name)
+	}
+	if got := strings.Join(names, " | "); got != "cleanup a leaves the line free | cleanup x is harmless when run twice | ownership x holds the line" {
+		t.Errorf("checks in order %q", got)
+	}
+}
