@@ -401,6 +401,10 @@ func runVM(ctx context.Context, cfg Config, args, env []string, junitPath, self 
 	parts := make([]string, n)
 	codes := make([]int, n)
 	errs := make([]error, n)
+	// A VM that cannot run (not a failing spec: an error booting or reporting) stops the
+	// others: the merged report would lack its share anyway.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	for i := range n {
 		parts[i] = strings.TrimSuffix(junitPath, ".xml") + fmt.Sprintf(".vm%d.xml", i+1)
@@ -414,6 +418,9 @@ func runVM(ctx context.Context, cfg Config, args, env []string, junitPath, self 
 		go func() {
 			defer wg.Done()
 			codes[i], errs[i] = runOneVM(ctx, c, args, e, parts[i], self)
+			if errs[i] != nil {
+				cancel()
+			}
 			out.Flush()
 			errOut.Flush()
 		}()
@@ -421,6 +428,11 @@ func runVM(ctx context.Context, cfg Config, args, env []string, junitPath, self 
 	wg.Wait()
 	code := 0
 	var reports []junit.Suites
+	for i := range n { // the first VM that failed on its own, not one stopped because of it
+		if errs[i] != nil && !errors.Is(errs[i], context.Canceled) {
+			return 0, fmt.Errorf("VM %d of %d: %w", i+1, n, errs[i])
+		}
+	}
 	for i := range n {
 		if errs[i] != nil {
 			return 0, fmt.Errorf("VM %d of %d: %w", i+1, n, errs[i])

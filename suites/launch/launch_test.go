@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpiohil/gpiohil/harness/vm"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
 	"github.com/gpiohil/gpiohil/suites/junit"
 	"github.com/gpiohil/gpiohil/suites/launch"
@@ -146,6 +147,21 @@ func TestShardedRunReportsWhatOneVMDoes(t *testing.T) {
 	}
 	if !maps.Equal(verdicts[1], verdicts[2]) {
 		t.Errorf("one VM: %v\ntwo VMs: %v", verdicts[1], verdicts[2])
+	}
+}
+
+// A VM that cannot run is an error that says which VM and why, not a report with a hole.
+func TestShardedRunReportsAFailingVM(t *testing.T) {
+	vmtest.Require(t)
+	dir := t.TempDir()
+	var out bytes.Buffer
+	_, err := launch.Run(context.Background(), launch.Config{
+		Bench: launch.BenchVM, VMs: 2, JUnit: filepath.Join(dir, "suites.xml"), Suites: "/bin/true", Self: vmtest.Binary(t),
+		VM:     vm.Config{Fault: "before-root"},
+		Stdout: &out, Stderr: &out,
+	})
+	if err == nil || !strings.Contains(err.Error(), " of 2: ") || !strings.Contains(err.Error(), "fault injected before mounting the host root") {
+		t.Errorf("err = %v; want one naming the VM and the agent's failure\n%s", err, out.String())
 	}
 }
 
