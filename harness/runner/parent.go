@@ -152,7 +152,7 @@ func (r *run) killParent(ctx context.Context) outcome {
 		case <-look.C:
 			// See quiet.go: when the tool cannot run again before the grace is over,
 			// the rest of the grace cannot change the outcome.
-			s := sampleQuiet(r.res.PID, r.start, until)
+			s := sampleQuiet(r.res.PID, r.res.PGID, r.start, until)
 			if s.same(last) {
 				r.res.SurvivedParent, r.res.GraceCut = true, time.Until(until)
 				return ended

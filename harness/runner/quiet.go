@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,8 @@ import (
 // all, and waiting the whole grace for each is most of what a parent-death check costs. When
 // the tool provably cannot run again before the grace is over, waiting longer cannot change
 // what is recorded, and the wait ends early. Provably means, from /proc, with the same
-// answer twice in a row and no thread having run in between:
+// answer twice in a row and no thread of the tool or of any other process of its group having
+// run in between:
 //
 //   - no signal is pending for the process or any of its threads;
 //   - every thread is asleep (state S) in a system call that waits for an event (pause,
@@ -36,29 +38,42 @@ type quietSample struct {
 	switches map[string]int64 // per thread: voluntary plus involuntary context switches
 }
 
-// sampleQuiet looks at process pid, started at start, against a grace that ends at until.
-func sampleQuiet(pid int, start, until time.Time) quietSample {
+// sampleQuiet looks at the tool (pid) and every other process of its group (pgid), all
+// started after start, against a grace that ends at until: a helper the tool started could
+// wake it (a write to a pipe it reads) when it notices the parent's death.
+func sampleQuiet(pid, pgid int, start, until time.Time) quietSample {
+	s := quietSample{quiet: true, switches: map[string]int64{}}
+	pids := append([]int{pid}, slices.DeleteFunc(groupMembers(pgid), func(p int) bool { return p == pid })...)
+	for _, p := range pids {
+		if !s.add(p, start, until) {
+			return quietSample{}
+		}
+	}
+	return s
+}
+
+// add adds process pid's threads to the sample and reports whether all are quiet.
+func (s quietSample) add(pid int, start, until time.Time) bool {
 	dir := "/proc/" + strconv.Itoa(pid)
 	st, err := os.ReadFile(dir + "/status")
 	if err != nil || pendingSignals(st) {
-		return quietSample{}
+		return false
 	}
 	tasks, err := filepath.Glob(dir + "/task/*")
 	if err != nil || len(tasks) == 0 {
-		return quietSample{}
+		return false
 	}
-	s := quietSample{quiet: true, switches: map[string]int64{}}
 	for _, t := range tasks {
 		ts, err1 := os.ReadFile(t + "/status")
 		sc, err2 := os.ReadFile(t + "/syscall")
 		if err1 != nil || err2 != nil || pendingSignals(ts) || field(ts, "State:") != "S" || !waitsPast(pid, string(sc), start, until) {
-			return quietSample{}
+			return false
 		}
 		v, _ := strconv.ParseInt(field(ts, "voluntary_ctxt_switches:"), 10, 64)
 		n, _ := strconv.ParseInt(field(ts, "nonvoluntary_ctxt_switches:"), 10, 64)
-		s.switches[filepath.Base(t)] = v + n
+		s.switches[strconv.Itoa(pid)+"/"+filepath.Base(t)] = v + n
 	}
-	return s
+	return true
 }
 
 // same reports whether both samples are quiet and no thread ran between them.

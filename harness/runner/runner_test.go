@@ -255,8 +255,10 @@ func TestHeldEndsTheSettleEarly(t *testing.T) {
 			if res.SeenHeld != tc.seenHeld || res.Signal != unix.SIGTERM {
 				t.Errorf("seen held %v (want %v), signal %v", res.SeenHeld, tc.seenHeld, res.Signal)
 			}
-			if tc.seenHeld && (res.Ready < tc.closeIn || res.Ready >= s.Settle) {
-				t.Errorf("ready after %v; want from %v, well before the settle of %v", res.Ready, tc.closeIn, s.Settle)
+			// Held was armed before the tool started, so Ready (from the start) may be a
+			// little under closeIn; what matters is that it came well before the settle.
+			if tc.seenHeld && res.Ready >= s.Settle/2 {
+				t.Errorf("ready after %v; want about %v, well before the settle of %v", res.Ready, tc.closeIn, s.Settle)
 			}
 			if !tc.seenHeld && res.Ready < s.Settle {
 				t.Errorf("ready after %v; want the whole settle of %v", res.Ready, s.Settle)
