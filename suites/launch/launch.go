@@ -399,6 +399,11 @@ func runVM(ctx context.Context, cfg Config, args, env []string, junitPath, self 
 	args = append(slices.Clip(args), fmt.Sprintf("-ginkgo.seed=%d", 1+time.Now().UnixNano()%1_000_000))
 	stdout, stderr := &lockedWriter{w: cfg.Stdout}, &lockedWriter{w: cfg.Stderr}
 	parts := make([]string, n)
+	defer func() { // merged into junitPath, or incomplete: never left beside it
+		for _, p := range parts {
+			os.Remove(p)
+		}
+	}()
 	codes := make([]int, n)
 	errs := make([]error, n)
 	// A VM that cannot run (not a failing spec: an error booting or reporting) stops the
@@ -448,9 +453,6 @@ func runVM(ctx context.Context, cfg Config, args, env []string, junitPath, self 
 	}
 	if err := junit.WriteFile(junitPath, junit.Merge(reports...)); err != nil {
 		return code, err
-	}
-	for _, p := range parts {
-		os.Remove(p)
 	}
 	return code, nil
 }

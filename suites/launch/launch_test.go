@@ -163,6 +163,9 @@ func TestShardedRunReportsAFailingVM(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), " of 2: ") || !strings.Contains(err.Error(), "fault injected before mounting the host root") {
 		t.Errorf("err = %v; want one naming the VM and the agent's failure\n%s", err, out.String())
 	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.xml")); len(left) > 0 {
+		t.Errorf("reports left behind by a failed run: %v", left)
+	}
 }
 
 // Bad input is reported before anything boots, naming the file and line.
