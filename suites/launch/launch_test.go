@@ -3,6 +3,7 @@ package launch_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpiohil/gpiohil/harness/vm"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
@@ -165,6 +167,33 @@ func TestShardedRunReportsAFailingVM(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*.xml")); len(left) > 0 {
 		t.Errorf("reports left behind by a failed run: %v", left)
+	}
+}
+
+// Ctrl-C (a canceled context) ends every VM of a sharded run at once and leaves no QEMU behind.
+func TestShardedRunStopsOnCancel(t *testing.T) {
+	vmtest.Require(t)
+	dir := t.TempDir()
+	suitesBin := buildSuites(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(4*time.Second, cancel) // booted, in the middle of the specs
+	var out bytes.Buffer
+	start := time.Now()
+	_, err := launch.Run(ctx, launch.Config{
+		Bench: launch.BenchVM, VMs: 2, JUnit: filepath.Join(dir, "suites.xml"), Suites: suitesBin, Self: vmtest.Binary(t),
+		Stdout: &out, Stderr: &out,
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v; want context.Canceled\n%s", err, out.String())
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("took %v to stop after a cancel at 4 s", d)
+	}
+	if ps, _ := exec.Command("pgrep", "-f", "qemu-system-x86_64.*"+dir).Output(); len(ps) > 0 {
+		t.Errorf("QEMU still running after the cancel: %s", ps)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.xml")); len(left) > 0 {
+		t.Errorf("reports left behind by a canceled run: %v", left)
 	}
 }
 
