@@ -50,13 +50,7 @@ func TestMain(m *testing.M) {
 	os.Exit(vmtest.Main(m, sim.Bank{Label: label, Lines: lines}))
 }
 
-func simChip() (sim.Chip, error) {
-	chips, err := sim.FromEnv()
-	if err != nil {
-		return sim.Chip{}, err
-	}
-	return sim.Find(chips, label)
-}
+func simChip() (sim.Chip, error) { return sim.ChipFromEnv(label) }
 
 // testRig is the built-in plan (eight pairs, A GPIO17-GPIO18 to H GPIO26-GPIO25) on the
 // simulated chip.

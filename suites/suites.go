@@ -130,8 +130,8 @@ func Profiles() ([]*profile.Profile, error) {
 func OpenBench() (bench.Bench, error) {
 	switch kind := os.Getenv(EnvBench); kind {
 	case "", bench.KindGPIOSim:
-		if chips, err := sim.FromEnv(); err == nil {
-			return bench.AttachGPIOSim(chips), nil
+		if b, err := bench.GPIOSimFromEnv(); err == nil {
+			return b, nil
 		}
 		return bench.NewGPIOSim(Banks)
 	case bench.KindVMRPi3:

@@ -8,7 +8,6 @@ import (
 	"github.com/warthog618/go-gpiocdev"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
-	"github.com/gpiohil/gpiohil/harness/sim"
 )
 
 // BenchmarkObserve measures one Observe of a line inside the VM: a free line (line info, the
@@ -17,11 +16,10 @@ import (
 //
 //	go test -run '^$' -bench Observe ./harness/bench
 func BenchmarkObserve(b *testing.B) {
-	chips, err := sim.FromEnv()
+	gb, err := bench.GPIOSimFromEnv()
 	if err != nil {
 		b.Fatal(err)
 	}
-	gb := bench.AttachGPIOSim(chips)
 	defer gb.Close()
 	free, _ := gb.Line("a6")
 	held, _ := gb.Line("a7")

@@ -55,6 +55,15 @@ func AttachGPIOSim(chips []sim.Chip) *GPIOSim {
 	return &GPIOSim{chips: chips, open: map[string]*gpiocdev.Chip{}, touched: map[Line]bool{}, plat: map[string]observe.Platform{}}
 }
 
+// GPIOSimFromEnv is AttachGPIOSim over the chips `gpiohil vm run --sim` created (sim.FromEnv).
+func GPIOSimFromEnv() (*GPIOSim, error) {
+	chips, err := sim.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return AttachGPIOSim(chips), nil
+}
+
 // Kind implements Bench.
 func (b *GPIOSim) Kind() string { return KindGPIOSim }
 

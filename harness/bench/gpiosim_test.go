@@ -34,11 +34,10 @@ func TestMain(m *testing.M) {
 // newBench attaches to the VM's chips and restores everything when the test ends.
 func newBench(t *testing.T) *bench.GPIOSim {
 	t.Helper()
-	chips, err := sim.FromEnv()
+	b, err := bench.GPIOSimFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bench.AttachGPIOSim(chips)
 	t.Cleanup(func() {
 		if err := b.Close(); err != nil {
 			t.Errorf("close bench: %v", err)
@@ -59,8 +58,7 @@ func line(t *testing.T, b bench.Bench, name string) bench.Line {
 // simAttrs reads the simulator's own view of a line, independent of the observer.
 func simAttrs(t *testing.T, l bench.Line) (value, pull string) {
 	t.Helper()
-	chips, _ := sim.FromEnv()
-	c, err := sim.Find(chips, l.Chip)
+	c, err := sim.ChipFromEnv(l.Chip)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,12 +356,11 @@ func TestBadInput(t *testing.T) {
 
 // observeHelper observes line a0 and prints the error, for the permission test.
 func observeHelper() int {
-	chips, err := sim.FromEnv()
+	b, err := bench.GPIOSimFromEnv()
 	if err != nil {
 		println(err.Error())
 		return 3
 	}
-	b := bench.AttachGPIOSim(chips)
 	l, _ := b.Line("a0")
 	if _, err := b.Observe(l); err != nil {
 		println(err.Error())

@@ -683,11 +683,7 @@ func prepareOutput(t *testing.T, c sim.Chip, offset int, pull string) {
 
 func simChip(t *testing.T, label string) sim.Chip {
 	t.Helper()
-	chips, err := sim.FromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := sim.Find(chips, label)
+	c, err := sim.ChipFromEnv(label)
 	if err != nil {
 		t.Fatal(err)
 	}

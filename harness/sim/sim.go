@@ -213,6 +213,16 @@ func Find(chips []Chip, label string) (Chip, error) {
 	return Chip{}, fmt.Errorf("sim: no chip labelled %q (have %s)", label, chipLabels(chips))
 }
 
+// ChipFromEnv is Find on FromEnv: the chip with the given label among those `gpiohil vm run
+// --sim` created.
+func ChipFromEnv(label string) (Chip, error) {
+	chips, err := FromEnv()
+	if err != nil {
+		return Chip{}, err
+	}
+	return Find(chips, label)
+}
+
 func chipLabels(chips []Chip) string {
 	if len(chips) == 0 {
 		return "none"

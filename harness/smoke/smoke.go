@@ -22,11 +22,7 @@ var Bank = sim.Bank{Label: "gpiohil-smoke", Lines: []string{"smoke-0", "smoke-1"
 
 // Check runs inside a VM started with Bank and reports each step to w.
 func Check(w io.Writer) error {
-	chips, err := sim.FromEnv()
-	if err != nil {
-		return err
-	}
-	c, err := sim.Find(chips, Bank.Label)
+	c, err := sim.ChipFromEnv(Bank.Label)
 	if err != nil {
 		return err
 	}

@@ -40,11 +40,10 @@ func endings(a *profile.Action) []runner.Ending {
 // simulated pull, which stays after the release; bias disabled and as-is leave it. A line
 // exported through /sys/class/gpio stays exported, and driven, after its writer is gone.
 func TestEvidenceTable(t *testing.T) {
-	chips, err := sim.FromEnv()
+	b, err := bench.GPIOSimFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bench.AttachGPIOSim(chips)
 	t.Cleanup(func() {
 		if err := b.Close(); err != nil {
 			t.Errorf("close bench: %v", err)

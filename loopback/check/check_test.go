@@ -47,11 +47,7 @@ func testRig(t *testing.T) *rig.Rig {
 // rig's lines; both are closed, lines restored, when the test ends.
 func setup(t *testing.T, r *rig.Rig, mid wire.MidRail, faults ...wire.Fault) (*wire.Wire, *safety.Interlock) {
 	t.Helper()
-	chips, err := sim.FromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := sim.Find(chips, label)
+	c, err := sim.ChipFromEnv(label)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,7 +185,7 @@ func (p Plan) Check() error {
 	used := map[int]string{}
 	names := map[string]bool{}
 	for _, j := range p.Jumpers {
-		if !validName(j.Name) {
+		if !ValidName(j.Name) {
 			return fmt.Errorf("jumper name %q: want 1 to 3 letters or digits, e.g. A", j.Name)
 		}
 		if names[j.Name] {
@@ -205,7 +205,8 @@ func (p Plan) Check() error {
 	return nil
 }
 
-func validName(s string) bool {
+// ValidName reports whether s can name a jumper (a rig's pair): 1 to 3 letters or digits.
+func ValidName(s string) bool {
 	if len(s) == 0 || len(s) > 3 {
 		return false
 	}

@@ -362,7 +362,7 @@ func (d *decoder) pairs(r *Rig, v *yaml.Node) error {
 		var lineNode, partnerNode *yaml.Node
 		err := d.fields(n, fmt.Sprintf("pair %d", i+1), []field{
 			{Key: "name", Required: false, Decode: func(v *yaml.Node) (err error) {
-				if p.Name, err = d.str(v, "pair name"); err == nil && !validPairName(p.Name) {
+				if p.Name, err = d.str(v, "pair name"); err == nil && !header.ValidName(p.Name) {
 					err = d.errf(v, "pair name %q: want 1 to 3 letters or digits, e.g. A", p.Name)
 				}
 				return err
@@ -412,18 +412,6 @@ func defaultName(i int) string {
 		return string(rune('A' + i))
 	}
 	return fmt.Sprintf("P%d", i+1)
-}
-
-func validPairName(s string) bool {
-	if len(s) == 0 || len(s) > 3 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 var resistorRE = regexp.MustCompile(`^(\d+)(?:([.,]\d+)?([kK])|([kKR])(\d*))?$`)

@@ -26,11 +26,7 @@ func TestMain(m *testing.M) {
 
 func simChip(t *testing.T) sim.Chip {
 	t.Helper()
-	chips, err := sim.FromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := sim.Find(chips, label)
+	c, err := sim.ChipFromEnv(label)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,14 +174,7 @@ func (a *agent) enterLocal(cfg wire.GuestConfig) error {
 			return fmt.Errorf("create the outbox: %w", err)
 		}
 	}
-	dir := cfg.Dir
-	if dir == "" {
-		dir = "/"
-	}
-	if err := os.Chdir(dir); err != nil {
-		return fmt.Errorf("enter working directory: %w", err)
-	}
-	return nil
+	return enterDir(cfg.Dir)
 }
 
 // loadModules loads kernel modules from files in the initramfs. A failure is not fatal: the
@@ -287,6 +280,17 @@ func (m mount) do(root string) error {
 	return nil
 }
 
+// enterDir makes dir ("" means /) the working directory the command starts in.
+func enterDir(dir string) error {
+	if dir == "" {
+		dir = "/"
+	}
+	if err := os.Chdir(dir); err != nil {
+		return fmt.Errorf("enter working directory: %w", err)
+	}
+	return nil
+}
+
 // 9p cache modes (fs/9p/v9fs.h: CACHE_FILE 1, CACHE_META 2, CACHE_WRITEBACK 4, CACHE_LOOSE 8).
 const (
 	// cacheReadOnly is for the host root, which the guest cannot write: everything cached.
@@ -345,14 +349,7 @@ func enterHostRoot(cfg wire.GuestConfig) error {
 	if err := unix.Chroot(newRoot); err != nil {
 		return fmt.Errorf("switch to the host root: %w", err)
 	}
-	dir := cfg.Dir
-	if dir == "" {
-		dir = "/"
-	}
-	if err := os.Chdir(dir); err != nil {
-		return fmt.Errorf("enter working directory: %w", err)
-	}
-	return nil
+	return enterDir(cfg.Dir)
 }
 
 // runCommand runs the command with its output streamed to the host and returns how it ended.
