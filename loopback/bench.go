@@ -11,6 +11,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/bench"
 	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/loopback/check"
 	"github.com/gpiohil/gpiohil/loopback/header"
 	"github.com/gpiohil/gpiohil/loopback/probe"
@@ -186,12 +187,12 @@ func (b *Bench) PairErr(line string) (check.Result, error) {
 }
 
 // Kind implements bench.Bench.
-func (b *Bench) Kind() string { return bench.KindRPi }
+func (b *Bench) Kind() vocab.BenchKind { return vocab.KindRPi }
 
 // Can implements bench.Bench: the electrical state, from the partner, and the owner, from
 // line info.
-func (b *Bench) Can() []string {
-	return []string{observe.CanDirection, observe.CanLevel, observe.CanDrive, observe.CanPull, observe.CanOwner}
+func (b *Bench) Can() vocab.Capabilities {
+	return vocab.See(vocab.FieldDirection, vocab.FieldLevel, vocab.FieldDrive, vocab.FieldPull, vocab.FieldOwner)
 }
 
 func (b *Bench) benchLine(name string) bench.Line {
@@ -272,7 +273,7 @@ func (b *Bench) Restore(l bench.Line) error {
 	if err := b.il.Restore(l.Name); err != nil {
 		return err
 	}
-	return b.il.Input(p.Partner, bench.BiasDisabled)
+	return b.il.Input(p.Partner, vocab.BiasDisabled)
 }
 
 // Probe measures the line from its partner and classifies it with the pair's calibrated
@@ -283,7 +284,7 @@ func (b *Bench) Probe(l bench.Line) (probe.Result, error) {
 		return probe.Result{}, err
 	}
 	res, _ := b.PairErr(l.Name)
-	if err := b.il.Input(p.Partner, bench.BiasDisabled); err != nil {
+	if err := b.il.Input(p.Partner, vocab.BiasDisabled); err != nil {
 		return probe.Result{}, err
 	}
 	return probe.Probe(check.Partner(b.il, p.Partner), b.opt.Settler, res.Signatures)
@@ -309,53 +310,27 @@ func (b *Bench) Observe(l bench.Line) (observe.Observation, error) {
 	return o, nil
 }
 
+// agree is the value f gives every candidate class, or unknown when they differ or there are none.
+func agree[T comparable](cs []probe.Class, f func(probe.Class) T, unknown T) T {
+	if len(cs) == 0 {
+		return unknown
+	}
+	v := f(cs[0])
+	for _, c := range cs[1:] {
+		if f(c) != v {
+			return unknown
+		}
+	}
+	return v
+}
+
 // Fill sets an observation's electrical fields from a probe result: each field is the value
 // every candidate class agrees on, else Unknown.
 func Fill(o *observe.Observation, res probe.Result, partner string) {
-	agree := func(f func(probe.Class) string) string {
-		if len(res.Candidates) == 0 {
-			return observe.Unknown
-		}
-		v := f(res.Candidates[0])
-		for _, c := range res.Candidates[1:] {
-			if f(c) != v {
-				return observe.Unknown
-			}
-		}
-		return v
-	}
-	o.Level = agree(func(c probe.Class) string {
-		if c.Level() == "" {
-			return observe.Unknown
-		}
-		return c.Level()
-	})
-	o.Drive = agree(func(c probe.Class) string {
-		switch {
-		case c.Driven():
-			return observe.Driven
-		case c == probe.Floating:
-			return observe.Floating
-		}
-		return observe.Pulled
-	})
-	o.Pull = agree(func(c probe.Class) string {
-		switch c {
-		case probe.PulledUp:
-			return observe.PullUp
-		case probe.PulledDown:
-			return observe.PullDown
-		case probe.Floating:
-			return observe.PullNone
-		}
-		return observe.Unknown
-	})
-	o.Direction = agree(func(c probe.Class) string {
-		if c.Driven() {
-			return observe.Output
-		}
-		return observe.Input
-	})
+	o.Level = agree(res.Candidates, probe.Class.Level, vocab.LevelUnknown)
+	o.Drive = agree(res.Candidates, probe.Class.Drive, vocab.DriveUnknown)
+	o.Pull = agree(res.Candidates, probe.Class.Pull, vocab.PullUnknown)
+	o.Direction = agree(res.Candidates, probe.Class.Direction, vocab.DirectionUnknown)
 	o.Evidencef("partner %s: %s", partner, res.Why)
 	if o.Direction != observe.Unknown {
 		o.Evidencef("direction is electrical: a driven pin has its output driver on, a pulled or floating one has not")
@@ -372,10 +347,10 @@ func (b *Bench) platform() observe.Platform {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.plat == nil {
-		p := observe.ReadPlatform(bench.KindRPi, b.chipName)
+		p := observe.ReadPlatform(vocab.KindRPi, b.chipName)
 		if p.Persist == "" {
 			if v, err := os.ReadFile(rp1Persist); err == nil {
-				p.Persist = strings.TrimSpace(string(v))
+				p.Persist = vocab.ParsePersist(string(v))
 			}
 		}
 		b.plat = &p

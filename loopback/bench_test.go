@@ -21,16 +21,17 @@ import (
 	"github.com/gpiohil/gpiohil/harness/bench"
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/profile"
-	"github.com/gpiohil/gpiohil/harness/runner"
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/trial"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/loopback"
 	"github.com/gpiohil/gpiohil/loopback/check"
+	"github.com/gpiohil/gpiohil/loopback/jumper"
 	"github.com/gpiohil/gpiohil/loopback/probe"
 	"github.com/gpiohil/gpiohil/loopback/rig"
 	"github.com/gpiohil/gpiohil/loopback/safety"
-	"github.com/gpiohil/gpiohil/loopback/wire"
 )
 
 // label is the simulated Pi's chip: 28 lines named GPIO0 to GPIO27, like a Pi's header chip.
@@ -61,7 +62,7 @@ func testRig() *rig.Rig {
 }
 
 // start runs a simulated wire for r and opens a bench on it.
-func start(r *rig.Rig, lockDir, debugFS string, mid wire.MidRail, faults ...wire.Fault) (*loopback.Bench, *wire.Wire, error) {
+func start(r *rig.Rig, lockDir, debugFS string, mid jumper.MidRail, faults ...jumper.Fault) (*loopback.Bench, *jumper.Wire, error) {
 	c, err := simChip()
 	if err != nil {
 		return nil, nil, err
@@ -70,7 +71,7 @@ func start(r *rig.Rig, lockDir, debugFS string, mid wire.MidRail, faults ...wire
 	for _, p := range r.Pairs {
 		jumpers = append(jumpers, [2]string{p.Line, p.Partner})
 	}
-	w, err := wire.Start(wire.Config{Chip: c, Jumpers: jumpers, Faults: faults, MidRail: mid})
+	w, err := jumper.Start(jumper.Config{Chip: c, Jumpers: jumpers, Faults: faults, MidRail: mid})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -84,7 +85,7 @@ func start(r *rig.Rig, lockDir, debugFS string, mid wire.MidRail, faults ...wire
 
 // open starts a bench on the simulated wire and closes both with the test, failing it if
 // drivers ever fought on the wire.
-func open(t testing.TB, mid wire.MidRail, faults ...wire.Fault) (*loopback.Bench, *wire.Wire) {
+func open(t testing.TB, mid jumper.MidRail, faults ...jumper.Fault) (*loopback.Bench, *jumper.Wire) {
 	t.Helper()
 	b, w, err := start(testRig(), t.TempDir(), t.TempDir(), mid, faults...)
 	if err != nil {
@@ -104,7 +105,7 @@ func open(t testing.TB, mid wire.MidRail, faults ...wire.Fault) (*loopback.Bench
 	return b, w
 }
 
-func checked(t testing.TB, mid wire.MidRail, faults ...wire.Fault) (*loopback.Bench, *wire.Wire) {
+func checked(t testing.TB, mid jumper.MidRail, faults ...jumper.Fault) (*loopback.Bench, *jumper.Wire) {
 	t.Helper()
 	b, w := open(t, mid, faults...)
 	if rep := b.Check(); !rep.OK() && len(faults) == 0 {
@@ -190,10 +191,10 @@ func either(cs ...probe.Class) want {
 func TestProbeClassifiesEveryPreState(t *testing.T) {
 	highs := either(probe.DrivenHigh, probe.PulledUp)
 	lows := either(probe.DrivenLow, probe.PulledDown)
-	expect := map[wire.MidRail]map[probe.Class]want{
-		wire.MidRailKeep: {probe.DrivenHigh: highs, probe.PulledUp: highs, probe.DrivenLow: lows, probe.PulledDown: lows, probe.Floating: one(probe.Floating)},
-		wire.MidRailLow:  {probe.DrivenHigh: one(probe.DrivenHigh), probe.PulledUp: one(probe.PulledUp), probe.DrivenLow: lows, probe.PulledDown: lows, probe.Floating: one(probe.Floating)},
-		wire.MidRailHigh: {probe.DrivenHigh: highs, probe.PulledUp: highs, probe.DrivenLow: one(probe.DrivenLow), probe.PulledDown: one(probe.PulledDown), probe.Floating: one(probe.Floating)},
+	expect := map[jumper.MidRail]map[probe.Class]want{
+		jumper.MidRailKeep: {probe.DrivenHigh: highs, probe.PulledUp: highs, probe.DrivenLow: lows, probe.PulledDown: lows, probe.Floating: one(probe.Floating)},
+		jumper.MidRailLow:  {probe.DrivenHigh: one(probe.DrivenHigh), probe.PulledUp: one(probe.PulledUp), probe.DrivenLow: lows, probe.PulledDown: lows, probe.Floating: one(probe.Floating)},
+		jumper.MidRailHigh: {probe.DrivenHigh: highs, probe.PulledUp: highs, probe.DrivenLow: one(probe.DrivenLow), probe.PulledDown: one(probe.PulledDown), probe.Floating: one(probe.Floating)},
 	}
 	// Pre-states made by a tool outside the harness: held, then released (gpio-sim stops
 	// driving a released line and keeps its pull; a floating wire keeps its charge).
@@ -211,7 +212,7 @@ func TestProbeClassifiesEveryPreState(t *testing.T) {
 		{"input pull-down", []gpiocdev.LineReqOption{gpiocdev.AsInput, gpiocdev.WithPullDown}, probe.PulledDown, probe.PulledDown},
 		{"input no bias", []gpiocdev.LineReqOption{gpiocdev.AsInput, gpiocdev.WithBiasDisabled}, probe.Floating, probe.Floating},
 	}
-	for _, mid := range []wire.MidRail{wire.MidRailKeep, wire.MidRailLow, wire.MidRailHigh} {
+	for _, mid := range []jumper.MidRail{jumper.MidRailKeep, jumper.MidRailLow, jumper.MidRailHigh} {
 		t.Run("mid-rail "+mid.String(), func(t *testing.T) {
 			b, _ := checked(t, mid)
 			l := line(t, b, "GPIO17")
@@ -242,13 +243,13 @@ func TestProbeClassifiesEveryPreState(t *testing.T) {
 					t.Errorf("%s: the true state is not among the candidates %v", truth, res.Candidates)
 				}
 				// The observation says only what every candidate agrees on.
-				if lvl := truth.Level(); lvl != "" && o.Level != lvl {
+				if lvl := truth.Level(); lvl != vocab.LevelUnknown && o.Level != lvl {
 					t.Errorf("%s: observed level %s; want %s", truth, o.Level, lvl)
 				}
 				if w.class != "" {
-					wantDrive := map[bool]string{true: observe.Driven, false: observe.Pulled}[truth.Driven()]
+					wantDrive := map[bool]vocab.Drive{true: vocab.Driven, false: vocab.Pulled}[truth.Driven()]
 					if truth == probe.Floating {
-						wantDrive = observe.Floating
+						wantDrive = vocab.Floating
 					}
 					if o.Drive != wantDrive {
 						t.Errorf("%s: observed drive %s; want %s (%v)", truth, o.Drive, wantDrive, o.Evidence)
@@ -274,7 +275,7 @@ func TestProbeClassifiesEveryPreState(t *testing.T) {
 
 // A floating wire is left at the level the probe found it at.
 func TestProbeLeavesAFloatingWireAsFound(t *testing.T) {
-	b, w := checked(t, wire.MidRailKeep)
+	b, w := checked(t, jumper.MidRailKeep)
 	l := line(t, b, "GPIO17")
 	for _, v := range []int{1, 0} {
 		tl := toolLine(t, "GPIO17", "tool-under-test", gpiocdev.AsOutput(v), gpiocdev.WithBiasDisabled)
@@ -297,9 +298,9 @@ func TestProbeLeavesAFloatingWireAsFound(t *testing.T) {
 
 // The interlock refuses every step that could drive both ends of a jumper.
 func TestInterlockRefusesDrivingBothEnds(t *testing.T) {
-	b, _ := open(t, wire.MidRailKeep)
+	b, _ := open(t, jumper.MidRailKeep)
 	l := line(t, b, "GPIO17")
-	if err := b.Prepare(l, bench.State{Direction: observe.Output, Value: 1, Bias: bench.BiasDisabled}); !errors.Is(err, loopback.ErrNotChecked) {
+	if err := b.Prepare(l, bench.State{Direction: vocab.Output, Value: 1, Bias: vocab.BiasDisabled}); !errors.Is(err, loopback.ErrNotChecked) {
 		t.Errorf("Prepare before the wiring check = %v; want ErrNotChecked", err)
 	}
 	b.Check()
@@ -313,10 +314,10 @@ func TestInterlockRefusesDrivingBothEnds(t *testing.T) {
 	// A spec on a partner is refused outright.
 	_, err := b.Line("GPIO18")
 	refused("Line(GPIO18)", err, "it is the partner of GPIO17 in pair A")
-	err = b.Prepare(bench.Line{Chip: label, Name: "GPIO18", Offset: 18}, bench.State{Direction: observe.Output, Value: 0, Bias: bench.BiasDisabled})
+	err = b.Prepare(bench.Line{Chip: label, Name: "GPIO18", Offset: 18}, bench.State{Direction: vocab.Output, Value: 0, Bias: vocab.BiasDisabled})
 	refused("Prepare(GPIO18 output low)", err, "it is the partner of GPIO17")
 	// The line under test may be driven while the harness holds its partner as an input...
-	if err := b.Prepare(l, bench.State{Direction: observe.Output, Value: 1, Bias: bench.BiasDisabled}); err != nil {
+	if err := b.Prepare(l, bench.State{Direction: vocab.Output, Value: 1, Bias: vocab.BiasDisabled}); err != nil {
 		t.Fatalf("Prepare(GPIO17 output high) = %v", err)
 	}
 	if err := il.Output("GPIO17", 1); err != nil {
@@ -324,7 +325,7 @@ func TestInterlockRefusesDrivingBothEnds(t *testing.T) {
 	}
 	// ...but then its partner is never made an output.
 	refused("Output(GPIO18) while GPIO17 drives", il.Output("GPIO18", 0), "its partner GPIO17 is an output: both ends of the jumper would be outputs at once")
-	refused("Apply(GPIO18 output) while GPIO17 drives", il.Apply("GPIO18", bench.State{Direction: observe.Output, Bias: bench.BiasDisabled}), "both ends of the jumper would be outputs")
+	refused("Apply(GPIO18 output) while GPIO17 drives", il.Apply("GPIO18", bench.State{Direction: vocab.Output, Bias: vocab.BiasDisabled}), "both ends of the jumper would be outputs")
 	if err := il.Release("GPIO17"); err != nil {
 		t.Fatal(err)
 	}
@@ -334,10 +335,10 @@ func TestInterlockRefusesDrivingBothEnds(t *testing.T) {
 	}
 	other := toolLine(t, "GPIO18", "someone-else", gpiocdev.AsInput)
 	refused("Output(GPIO17) with GPIO18 held by another program", il.Output("GPIO17", 1), "its partner GPIO18 is not held by gpiohil as an input")
-	refused("Prepare(GPIO17 output) with GPIO18 held by another program", il.Apply("GPIO17", bench.State{Direction: observe.Output, Value: 1, Bias: bench.BiasDisabled}), "not held by gpiohil")
+	refused("Prepare(GPIO17 output) with GPIO18 held by another program", il.Apply("GPIO17", bench.State{Direction: vocab.Output, Value: 1, Bias: vocab.BiasDisabled}), "not held by gpiohil")
 	other.Close()
 	// Only rig-declared lines, and only paired lines are driven.
-	refused("Input(GPIO4)", il.Input("GPIO4", bench.BiasDisabled), "not in the rig's may-touch list")
+	refused("Input(GPIO4)", il.Input("GPIO4", vocab.BiasDisabled), "not in the rig's may-touch list")
 	if _, err := b.Line("GPIO4"); !errors.Is(err, bench.ErrNoLine) {
 		t.Errorf("Line(GPIO4) = %v; want ErrNoLine", err)
 	}
@@ -346,10 +347,10 @@ func TestInterlockRefusesDrivingBothEnds(t *testing.T) {
 // A miswired pair stops every later spec on it as an infrastructure error that says which
 // jumper to fix; the other pairs work.
 func TestMiswiredPairIsAnInfrastructureError(t *testing.T) {
-	b, _ := checked(t, wire.MidRailKeep, wire.Open("GPIO27"))
+	b, _ := checked(t, jumper.MidRailKeep, jumper.Open("GPIO27"))
 	l := line(t, b, "GPIO27")
 	for what, err := range map[string]error{
-		"Prepare": b.Prepare(l, bench.State{Direction: observe.Input, Bias: bench.BiasPullUp}),
+		"Prepare": b.Prepare(l, bench.State{Direction: vocab.Input, Bias: vocab.BiasPullUp}),
 		"Observe": func() error { _, err := b.Observe(l); return err }(),
 		"Restore": b.Restore(l),
 		"Guard":   b.Guard(l),
@@ -378,7 +379,7 @@ func TestPreflightRefusesBusyAndMuxedLines(t *testing.T) {
 	}
 	busy := toolLine(t, "GPIO23", "w1-gpio", gpiocdev.AsInput)
 	defer busy.Close()
-	b, w, err := start(testRig(), t.TempDir(), debugfs, wire.MidRailKeep)
+	b, w, err := start(testRig(), t.TempDir(), debugfs, jumper.MidRailKeep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,18 +408,18 @@ func TestPreflightRefusesBusyAndMuxedLines(t *testing.T) {
 // One run per board at a time; the error names the holder.
 func TestBoardLock(t *testing.T) {
 	dir := t.TempDir()
-	b, w, err := start(testRig(), dir, t.TempDir(), wire.MidRailKeep)
+	b, w, err := start(testRig(), dir, t.TempDir(), jumper.MidRailKeep)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	_, _, err = start(testRig(), dir, t.TempDir(), wire.MidRailKeep)
+	_, _, err = start(testRig(), dir, t.TempDir(), jumper.MidRailKeep)
 	var le *safety.LockedError
 	if !errors.As(err, &le) || le.PID != os.Getpid() || !strings.Contains(err.Error(), fmt.Sprintf("gpiohil-%s.lock is held by PID %d", label, os.Getpid())) {
 		t.Errorf("second Open = %v; want a LockedError naming PID %d", err, os.Getpid())
 	}
 	b.Close()
-	b2, w2, err := start(testRig(), dir, t.TempDir(), wire.MidRailKeep)
+	b2, w2, err := start(testRig(), dir, t.TempDir(), jumper.MidRailKeep)
 	if err != nil {
 		t.Fatalf("Open after Close: %v", err)
 	}
@@ -432,7 +433,7 @@ func TestBoardLock(t *testing.T) {
 func interruptedRun(lockDir string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	b, w, err := start(testRig(), lockDir, os.TempDir(), wire.MidRailKeep)
+	b, w, err := start(testRig(), lockDir, os.TempDir(), jumper.MidRailKeep)
 	if err != nil {
 		fmt.Println("child:", err)
 		return 1
@@ -445,7 +446,7 @@ func interruptedRun(lockDir string) int {
 		return 1
 	}
 	il := b.Interlock()
-	if err := il.Input("GPIO27", bench.BiasPullUp); err != nil {
+	if err := il.Input("GPIO27", vocab.BiasPullUp); err != nil {
 		fmt.Println("child:", err)
 		return 1
 	}
@@ -568,18 +569,18 @@ func TestShutdownOnSIGTERM(t *testing.T) {
 
 // The persistence suites' loop (package trial) runs unchanged on the loopback bench.
 func TestTrialRunsOnTheBench(t *testing.T) {
-	if _, err := os.Stat(os.Getenv(vmtest.EnvBinary)); err != nil {
-		t.Skipf("no gpiohil binary in $%s: %v", vmtest.EnvBinary, err)
+	if _, err := os.Stat(runenv.Bin()); err != nil {
+		vmtest.RequireLane(t, "gpiohil binary", fmt.Sprintf("no gpiohil binary in $%s: %v", runenv.EnvBin, err))
 	}
-	b, _ := checked(t, wire.MidRailLow)
+	b, _ := checked(t, jumper.MidRailLow)
 	p, err := profile.Lookup("gpiohil-drive")
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := line(t, b, "GPIO17")
 	res, err := trial.Run(context.Background(), b, l, trial.Case{
-		Profile: p, Action: profile.SetOutput, Value: 1, Bias: profile.PullUp, Ending: runner.Exit,
-		Pre: bench.State{Direction: observe.Input, Bias: bench.BiasPullDown},
+		Profile: p, Action: vocab.SetOutput, Value: 1, Bias: vocab.BiasPullUp, Ending: vocab.Exit,
+		Pre: bench.State{Direction: vocab.Input, Bias: vocab.BiasPullDown},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -587,16 +588,16 @@ func TestTrialRunsOnTheBench(t *testing.T) {
 	t.Logf("before: %s %v", res.Before.State(), res.Before.Evidence)
 	t.Logf("after:  %s %v", res.After.State(), res.After.Evidence)
 	// gpio-sim stops driving a released line and keeps the pull-up the tool set.
-	if res.After.Drive != observe.Pulled || res.After.Pull != observe.PullUp || res.After.Level != "1" {
+	if res.After.Drive != vocab.Pulled || res.After.Pull != vocab.PullUp || res.After.Level != "1" {
 		t.Errorf("after gpiohil drive set GPIO17 high with a pull-up and exited: %s; want input high pulled pull-up", res.After.State())
 	}
-	if res.After.Platform.Bench != bench.KindRPi {
-		t.Errorf("platform bench %q; want %q", res.After.Platform.Bench, bench.KindRPi)
+	if res.After.Platform.Bench != vocab.KindRPi {
+		t.Errorf("platform bench %q; want %q", res.After.Platform.Bench, vocab.KindRPi)
 	}
 }
 
 func TestCloseIsIdempotentAndFinal(t *testing.T) {
-	b, w, err := start(testRig(), t.TempDir(), t.TempDir(), wire.MidRailKeep)
+	b, w, err := start(testRig(), t.TempDir(), t.TempDir(), jumper.MidRailKeep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -608,7 +609,7 @@ func TestCloseIsIdempotentAndFinal(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if err := b.Interlock().Input("GPIO17", bench.BiasDisabled); !errors.Is(err, safety.ErrClosed) {
+	if err := b.Interlock().Input("GPIO17", vocab.BiasDisabled); !errors.Is(err, safety.ErrClosed) {
 		t.Errorf("Input after Close = %v; want ErrClosed", err)
 	}
 }
@@ -616,7 +617,7 @@ func TestCloseIsIdempotentAndFinal(t *testing.T) {
 // BenchmarkCheck measures the wiring check of the built-in plan (eight pairs) on the
 // simulated wire; ms/pair is the figure docs/performance.md records.
 func BenchmarkCheck(b *testing.B) {
-	bn, _ := open(b, wire.MidRailKeep)
+	bn, _ := open(b, jumper.MidRailKeep)
 	b.ResetTimer()
 	for b.Loop() {
 		if rep := bn.Check(); !rep.OK() {
@@ -628,7 +629,7 @@ func BenchmarkCheck(b *testing.B) {
 
 // BenchmarkProbe measures one partner probe (five reads and the put-back) on the simulated wire.
 func BenchmarkProbe(b *testing.B) {
-	bn, _ := checked(b, wire.MidRailKeep)
+	bn, _ := checked(b, jumper.MidRailKeep)
 	l := line(b, bn, "GPIO17")
 	b.ResetTimer()
 	for b.Loop() {

@@ -10,25 +10,23 @@ import (
 	"github.com/warthog618/go-gpiocdev"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
-	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/profile"
-	"github.com/gpiohil/gpiohil/harness/runner"
 	"github.com/gpiohil/gpiohil/harness/trial"
-	"github.com/gpiohil/gpiohil/suites/junit"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // cleanupActions are the actions that end with the tool's own cleanup, and how each ends.
 var cleanupActions = []struct {
-	action profile.ActionName
-	ending runner.Ending
+	action vocab.Action
+	ending vocab.Ending
 }{
-	{profile.Cleanup, runner.Exit},
-	{profile.HoldCleanup, runner.SIGTERM},
+	{vocab.Cleanup, vocab.Exit},
+	{vocab.HoldCleanup, vocab.SIGTERM},
 }
 
 // runCleanup runs p's cleanup action on the line under test and returns the trial, skipping
 // the spec when the tool cannot run here.
-func runCleanup(p *profile.Profile, action profile.ActionName, ending runner.Ending) *trial.Result {
+func runCleanup(p *profile.Profile, action vocab.Action, ending vocab.Ending) *trial.Result {
 	if ok, why := trial.Usable(p, b.Kind()); !ok {
 		Skip(why)
 	}
@@ -38,7 +36,7 @@ func runCleanup(p *profile.Profile, action profile.ActionName, ending runner.End
 		Skip(err.Error())
 	}
 	if err != nil {
-		Fail(junit.Infrastructure + err.Error())
+		infrastructure(err)
 	}
 	Expect(tr.Run.ExitCode).To(Equal(0), "%s %s should succeed; stderr: %s", p.Name, action, tr.Run.Stderr)
 	return tr
@@ -51,7 +49,7 @@ var _ = Describe("cleanup", Label("cleanup"), func() {
 	for _, p := range profiles {
 		var entries []any
 		for _, ca := range cleanupActions {
-			entries = append(entries, scenarios("cleanup", p, ca.action)...)
+			entries = append(entries, scenarios(vocab.CleanupSuite, p, ca.action)...)
 		}
 		if len(entries) == 0 {
 			continue
@@ -63,7 +61,7 @@ var _ = Describe("cleanup", Label("cleanup"), func() {
 				if p.Actions[ca.action] == nil {
 					continue
 				}
-				Context(fmt.Sprintf("%s ended by %s", ca.action, ca.ending), Label("action:"+string(ca.action)), func() {
+				Context(fmt.Sprintf("%s ended by %s", ca.action, ca.ending.Title()), Label("action:"+string(ca.action)), func() {
 					BeforeEach(func() {
 						dut := line(dutName)
 						DeferCleanup(func() { Expect(b.Restore(dut)).To(Succeed()) })
@@ -72,7 +70,7 @@ var _ = Describe("cleanup", Label("cleanup"), func() {
 					It("touches only the lines it set up", func() {
 						n := line(neighbourName)
 						DeferCleanup(func() { Expect(b.Restore(n)).To(Succeed()) })
-						Expect(b.Prepare(n, bench.State{Direction: observe.Input, Bias: bench.BiasPullUp})).To(Succeed())
+						Expect(b.Prepare(n, bench.State{Direction: vocab.Input, Bias: vocab.BiasPullUp})).To(Succeed())
 						before, err := b.Observe(n)
 						Expect(err).NotTo(HaveOccurred())
 						runCleanup(p, ca.action, ca.ending)
@@ -91,7 +89,7 @@ var _ = Describe("cleanup", Label("cleanup"), func() {
 
 					It("leaves the line free for the next process", func() {
 						tr := runCleanup(p, ca.action, ca.ending)
-						if tr.After.Owner == observe.Used && tr.After.Consumer == bench.SysfsConsumer {
+						if tr.After.Owner == vocab.Used && tr.After.Consumer == bench.SysfsConsumer {
 							Fail(fmt.Sprintf("%s left the line exported in /sys/class/gpio", p.Name))
 						}
 						dut := line(dutName)

@@ -11,17 +11,15 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/bench"
 	"github.com/gpiohil/gpiohil/harness/observe"
-	"github.com/gpiohil/gpiohil/harness/profile"
-	"github.com/gpiohil/gpiohil/harness/runner"
 	"github.com/gpiohil/gpiohil/harness/trial"
-	"github.com/gpiohil/gpiohil/suites/junit"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // Ownership: while a tool holds a line, a second request fails with busy and line info names
 // the holder; once the tool is gone the line is free.
 var _ = Describe("ownership", Label("ownership"), func() {
 	for _, p := range profiles {
-		if p.Actions[profile.Hold] == nil {
+		if p.Actions[vocab.Hold] == nil {
 			continue
 		}
 		It(p.Name+" holds the line exclusively and names itself, then frees it", Label("tool:"+p.Name, "action:hold", "ending:sigterm"), func() {
@@ -41,22 +39,22 @@ var _ = Describe("ownership", Label("ownership"), func() {
 				busyErr = err
 				held, observeErr = b.Observe(dut)
 			}
-			tr, err := trial.Run(context.Background(), b, dut, trial.Case{Profile: p, Action: profile.Hold, Value: 1,
-				Bias: biases(p.Actions[profile.Hold])[0], Ending: runner.SIGTERM, Pre: preDown, WhileHeld: whileHeld})
+			tr, err := trial.Run(context.Background(), b, dut, trial.Case{Profile: p, Action: vocab.Hold, Value: 1,
+				Bias: biases(p.Actions[vocab.Hold])[0], Ending: vocab.SIGTERM, Pre: preDown, WhileHeld: whileHeld})
 			if errors.Is(err, trial.ErrSkip) {
 				Skip(err.Error())
 			}
 			if err != nil {
-				Fail(junit.Infrastructure + err.Error())
+				infrastructure(err)
 			}
 			Expect(observeErr).NotTo(HaveOccurred())
 			Expect(busyErr).To(MatchError(unix.EBUSY), "a second request while %s holds the line", p.Name)
-			if held.Has(observe.CanOwner) {
-				Expect(held.Owner).To(Equal(observe.Used))
+			if held.Has(vocab.FieldOwner) {
+				Expect(held.Owner).To(Equal(vocab.Used))
 				Expect(held.Consumer).NotTo(BeEmpty(), "line info should name %s as the consumer", p.Name)
 				Expect(held.Consumer).NotTo(Equal(bench.Consumer), "the consumer is the harness, not the tool")
 			}
-			Expect(tr.After.Owner).To(Equal(observe.Free), "after %s is gone (%s)", p.Name, tr.Run.Status())
+			Expect(tr.After.Owner).To(Equal(vocab.Free), "after %s is gone (%s)", p.Name, tr.Run.Status())
 			req, err := gpiocdev.RequestLine(dut.ChipName, dut.Offset, gpiocdev.AsInput, gpiocdev.WithConsumer("gpiohil-next"))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(req.Close()).To(Succeed())

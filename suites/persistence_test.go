@@ -1,9 +1,8 @@
 package suites_test
 
 import (
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	. "github.com/onsi/ginkgo/v2"
-
-	"github.com/gpiohil/gpiohil/harness/profile"
 )
 
 // Persistence: a tool sets the line (an output high, or an input with a bias) and its process
@@ -11,7 +10,7 @@ import (
 // doing once the process is gone?
 var _ = Describe("persistence", Label("persistence"), func() {
 	for _, p := range profiles {
-		if entries := scenarios("persistence", p, profile.SetOutput, profile.SetInput, profile.Hold, profile.Crash); len(entries) > 0 {
+		if entries := scenarios(vocab.Persistence, p, vocab.SetOutput, vocab.SetInput, vocab.Hold, vocab.Crash); len(entries) > 0 {
 			DescribeTable(p.Name, append([]any{Label("tool:" + p.Name), check}, entries...)...)
 		}
 	}

@@ -15,18 +15,22 @@ import (
 	"github.com/gpiohil/gpiohil/harness/bench"
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/runner"
+	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/trial"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites"
 	"github.com/gpiohil/gpiohil/suites/expect"
 	"github.com/gpiohil/gpiohil/suites/junit"
 	"github.com/gpiohil/gpiohil/suites/junit/ginkgoreport"
+	"github.com/gpiohil/gpiohil/suites/verdict"
 )
 
 func TestMain(m *testing.M) {
 	runner.MaybeRunParent()
-	if os.Getenv(suites.EnvBench) != "" || vmtest.HostHasGPIOSim() {
+	if run.Bench != "" || run.InVM || sim.HostHasGPIOSim() {
 		os.Exit(m.Run())
 	}
 	os.Exit(vmtest.Main(m, suites.Banks...))
@@ -38,6 +42,10 @@ func TestSuites(t *testing.T) {
 }
 
 var (
+	// The run configuration and the profiles, known when the spec tree is built.
+	run, runErr           = runenv.Current()
+	profiles, profilesErr = profile.Resolve(run.Profiles)
+
 	// Set up by BeforeSuite.
 	b        bench.Bench
 	rules    *expect.Rules
@@ -47,42 +55,46 @@ var (
 	toolProps <-chan []junit.Property
 	// The line under test and its neighbour, by name on this bench.
 	dutName, neighbourName string
-
-	// Known when the spec tree is built.
-	profiles, profilesErr = suites.Profiles()
 )
 
+// infrastructure fails the spec for a reason outside the product: the JUnit report makes it an
+// error, not a failure.
+func infrastructure(err error) {
+	AddReportEntry(junit.InfrastructureEntry, err.Error(), ReportEntryVisibilityNever)
+	Fail("infrastructure: " + err.Error())
+}
+
 var _ = BeforeSuite(func() {
+	if runErr != nil {
+		infrastructure(runErr)
+	}
 	var err error
-	b, err = suites.OpenBench()
+	b, err = suites.OpenBench(run)
 	if err != nil {
-		Fail(junit.Infrastructure + err.Error())
+		infrastructure(err)
 	}
 	DeferCleanup(func() {
 		Expect(b.Close()).To(Succeed(), "restoring every line the suites touched")
 	})
-	if f := os.Getenv(suites.EnvExpectations); f != "" {
-		rules, err = expect.Load(f)
-	} else {
-		rules, err = expect.Builtin()
+	if rules, err = suites.Rules(run); err != nil {
+		infrastructure(err)
 	}
-	Expect(err).NotTo(HaveOccurred())
-	dutName, neighbourName = suites.LineNames(b.Kind())
+	dutName, neighbourName = suites.LineNames(run, b.Kind())
 	dut := line(dutName)
 	o, err := b.Observe(dut)
 	if err != nil {
-		Fail(junit.Infrastructure + err.Error())
+		infrastructure(err)
 	}
 	platform = o.Platform
-	board := os.Getenv(suites.EnvBoard)
+	board := run.Board
 	if board == "" {
-		board = b.Kind()
+		board = string(b.Kind())
 	}
 	props = []junit.Property{
-		{Name: "kernel", Value: platform.Kernel}, {Name: "bench", Value: b.Kind()},
+		{Name: "kernel", Value: platform.Kernel}, {Name: "bench", Value: string(b.Kind())},
 		{Name: "board", Value: board}, {Name: "driver", Value: platform.Driver},
-		{Name: "persist_gpio_outputs", Value: platform.Persist}, {Name: "chip", Value: dut.Chip},
-		{Name: "sees", Value: strings.Join(b.Can(), ",")},
+		{Name: "persist_gpio_outputs", Value: string(platform.Persist)}, {Name: "chip", Value: dut.Chip},
+		{Name: "sees", Value: b.Can().String()},
 	}
 	// Whether each tool is installed, and its version, is asked in the background: starting a
 	// Python interpreter for the first time takes a second or more under emulation, and
@@ -113,65 +125,65 @@ var _ = BeforeSuite(func() {
 })
 
 // specsStarted counts the specs that reached the top-level BeforeEach, in Ginkgo's order, for
-// sharding (suites.Shard).
+// sharding (runenv.Shard).
 var specsStarted int
 
 var _ = BeforeEach(func() {
-	k, n, err := suites.Shard()
-	if err != nil {
-		Fail(junit.Infrastructure + err.Error())
-	}
 	i := specsStarted
 	specsStarted++
-	if owner := i%n + 1; owner != k {
-		Skip(fmt.Sprintf("%s%d of %d", junit.OtherShard, owner, n))
+	if mine, owner := run.Shard.Owns(i); !mine {
+		AddReportEntry(junit.OtherShardEntry, fmt.Sprintf("%d/%d", owner, run.Shard.N), ReportEntryVisibilityNever)
+		Skip(fmt.Sprintf("run by shard %d of %d", owner, run.Shard.N))
 	}
 })
 
 var _ = ReportAfterSuite("JUnit report", func(r Report) {
-	path := os.Getenv(suites.EnvJUnit)
-	if path == "" {
+	if run.JUnit == "" {
 		return
 	}
 	if toolProps != nil {
 		props = append(props, <-toolProps...)
 	}
-	Expect(junit.WriteFile(path, ginkgoreport.Convert(r, "gpiohil suites", props))).To(Succeed())
+	Expect(junit.WriteFile(run.JUnit, ginkgoreport.Convert(r, "gpiohil suites", props))).To(Succeed())
 })
 
 func line(name string) bench.Line {
 	l, err := b.Line(name)
 	if err != nil {
-		Fail(junit.Infrastructure + err.Error())
+		infrastructure(err)
 	}
 	return l
 }
 
 // scenario is one row of the semantics table.
 type scenario struct {
-	suite   string
+	suite   vocab.Suite
 	p       *profile.Profile
-	action  profile.ActionName
-	ending  runner.Ending
+	action  vocab.Action
+	ending  vocab.Ending
 	value   int
-	bias    profile.Bias
+	bias    vocab.Bias
 	pre     bench.State
 	whileFn func(bench.Line) // for the ownership suite
 }
 
-func (s scenario) endingName() string { return strings.ToLower(s.ending.String()) }
-
 // name reads like the semantics table and is stable: CI history keys on it.
 func (s scenario) name() string {
 	what := string(s.action)
-	if s.action != profile.SetInput {
-		what += " " + map[int]string{0: "low", 1: "high"}[s.value]
+	if s.action != vocab.SetInput {
+		what += " " + vocab.ValueWord(s.value)
 	}
-	return fmt.Sprintf("%s, bias %s, ended by %s, from %s", what, s.bias, s.endingName(), s.pre)
+	return fmt.Sprintf("%s, bias %s, ended by %s, from %s", what, s.bias, s.ending, s.pre)
 }
 
 func (s scenario) labels() Labels {
-	return Label(s.suite, "tool:"+s.p.Name, "action:"+string(s.action), "ending:"+s.endingName())
+	return Label(string(s.suite), "tool:"+s.p.Name, "action:"+string(s.action), "ending:"+s.ending.String())
+}
+
+// result is the spec's result before anything ran: what is being asked.
+func (s scenario) result() junit.Result {
+	e := s.ending
+	return junit.Result{Suite: s.suite, Tool: s.p.Name, Scenario: s.name(), Action: s.action, Ending: &e, Value: s.value, Bias: s.bias}
 }
 
 // record attaches the structured result that the JUnit report and the semantics matrix read.
@@ -180,13 +192,14 @@ func record(r junit.Result) {
 	AddReportEntry(junit.ResultEntry, string(js), ReportEntryVisibilityNever)
 }
 
-// check runs one scenario: prepare, run the tool, end it, observe, compare.
+// check runs one scenario: prepare, run the tool, end it, observe; package verdict judges.
 func check(s scenario) {
-	res := junit.Result{Suite: s.suite, Tool: s.p.Name, Scenario: s.name()}
+	res := s.result()
+	in := verdict.Input{Case: expect.Case{Tool: s.p.Name, Action: s.action, Ending: s.ending, Value: s.value, Bias: s.bias}, Rules: rules}
 	if ok, why := trial.Usable(s.p, b.Kind()); !ok {
-		res.Verdict, res.Note = "skipped", why
-		record(res)
-		Skip(why)
+		in.Err = &trial.SkipError{Reason: why}
+		conclude(s, res, verdict.Judge(in), nil)
+		return
 	}
 	dut := line(dutName)
 	DeferCleanup(func() {
@@ -197,47 +210,41 @@ func check(s scenario) {
 		c.WhileHeld = func() { s.whileFn(dut) }
 	}
 	tr, err := trial.Run(context.Background(), b, dut, c)
-	if errors.Is(err, trial.ErrSkip) {
-		res.Verdict, res.Note = "skipped", err.Error()
-		record(res)
-		Skip(err.Error())
+	in.Err = err
+	if err == nil {
+		in.Observed, in.Case.Before = tr.After, tr.Before.Pull
+		res.Before, res.Observed, res.Observation = tr.Before.Pull, tr.After.State(), &tr.After
 	}
-	if err != nil {
-		Fail(junit.Infrastructure + err.Error())
-	}
-	res.Observed = tr.After.State()
-	ec := expect.Case{Tool: s.p.Name, Action: string(s.action), Ending: s.endingName(), Value: s.value, Bias: string(s.bias), Before: tr.Before.Pull}
-	exp, err := rules.For(ec, platform)
-	if errors.Is(err, expect.ErrUnknown) {
-		res.Verdict, res.Note = "unknown", err.Error()
-		record(res)
-		Skip(fmt.Sprintf("%v; observed: %s (evidence: %s)", err, res.Observed, strings.Join(tr.After.Evidence, "; ")))
-	}
-	Expect(err).NotTo(HaveOccurred())
-	res.Expected = exp.String()
-	mismatches, unchecked := exp.Check(tr.After)
-	if len(unchecked) > 0 {
-		res.Note = "not visible on this bench: " + strings.Join(unchecked, ", ")
-	}
-	if len(unchecked) == len(exp.Fields) {
-		res.Verdict = "unknown"
-		record(res)
-		Skip(fmt.Sprintf("bench %s sees none of the expected fields (%s)", b.Kind(), exp))
-	}
-	res.Verdict = "met"
-	if len(mismatches) > 0 {
-		res.Verdict = "not met"
-	}
+	conclude(s, res, verdict.Judge(in), tr)
+}
+
+// conclude records a decision and ends the spec the way the decision says: a skip (with the
+// reason), an infrastructure error, a failure, or a pass.
+func conclude(s scenario, res junit.Result, d verdict.Decision, tr *trial.Result) {
+	d.Record(&res)
 	record(res)
-	Expect(mismatches).To(BeEmpty(), "%s %s on %s (%s, outcome %s)\nobserved: %s\nexpected: %s\nevidence: %s",
-		s.p.Name, s.name(), exp.Platform, tr.Run.Status(), exp.Outcome, res.Observed, exp, strings.Join(tr.After.Evidence, "; "))
+	switch d.Verdict {
+	case vocab.Skipped:
+		Skip(d.Reason)
+	case vocab.Infrastructure:
+		infrastructure(errors.New(d.Reason))
+	case vocab.VerdictUnknown:
+		Skip(fmt.Sprintf("%s; observed: %s (evidence: %s)", d.Reason, res.Observed, strings.Join(tr.After.Evidence, "; ")))
+	case vocab.NotMet:
+		Fail(fmt.Sprintf("%s %s on %s (%s, outcome %s): %s\nobserved: %s\nexpected: %s\nevidence: %s",
+			s.p.Name, s.name(), d.Expectation.Platform, tr.Run.Status(), d.Expectation.Outcome, d.Reason,
+			res.Observed, d.Expected(), strings.Join(tr.After.Evidence, "; ")))
+	case vocab.Met:
+	default:
+		Fail(fmt.Sprintf("verdict %q has no handling in the suites", d.Verdict))
+	}
 }
 
 // seen guards the uniqueness of full spec names, on which CI history keys.
 var seen = map[string]bool{}
 
 func entry(s scenario) TableEntry {
-	full := s.suite + " " + s.p.Name + " " + s.name()
+	full := string(s.suite) + " " + s.p.Name + " " + s.name()
 	if seen[full] {
 		panic("duplicate spec name: " + full)
 	}
@@ -248,9 +255,9 @@ func entry(s scenario) TableEntry {
 // biases are the biases a scenario tries: a pull against the line's pull-down pre-state
 // (does the bias stick?), bias disabled, and as-is; an action that takes none of them (sysfs)
 // runs with as-is only.
-func biases(a *profile.Action) []profile.Bias {
-	var out []profile.Bias
-	for _, want := range []profile.Bias{profile.PullUp, profile.Disabled, profile.AsIs} {
+func biases(a *profile.Action) []vocab.Bias {
+	var out []vocab.Bias
+	for _, want := range []vocab.Bias{vocab.BiasPullUp, vocab.BiasDisabled, vocab.BiasAsIs} {
 		for _, sb := range a.SupportsBias {
 			if sb == want {
 				out = append(out, want)
@@ -261,19 +268,19 @@ func biases(a *profile.Action) []profile.Bias {
 }
 
 // endings of an action: by itself, or every way a holding tool can be ended.
-func endings(a *profile.Action) []runner.Ending {
+func endings(a *profile.Action) []vocab.Ending {
 	if !a.Holds {
-		return []runner.Ending{runner.Exit}
+		return []vocab.Ending{vocab.Exit}
 	}
-	return []runner.Ending{runner.SIGINT, runner.SIGTERM, runner.SIGKILL, runner.ParentDeath}
+	return []vocab.Ending{vocab.SIGINT, vocab.SIGTERM, vocab.SIGKILL, vocab.ParentDeath}
 }
 
 // preDown is the pre-state of every scenario: an input pulled down, so a line that keeps the
 // tool's high output, or the tool's pull-up, is told apart from one that went back.
-var preDown = bench.State{Direction: observe.Input, Bias: bench.BiasPullDown}
+var preDown = bench.State{Direction: vocab.Input, Bias: vocab.BiasPullDown}
 
 // scenarios builds a suite's table for one profile and each of the given actions it has.
-func scenarios(suite string, p *profile.Profile, actions ...profile.ActionName) []any {
+func scenarios(suite vocab.Suite, p *profile.Profile, actions ...vocab.Action) []any {
 	var entries []any
 	{
 		for _, name := range actions {

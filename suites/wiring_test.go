@@ -7,16 +7,15 @@ import (
 
 	"github.com/gpiohil/gpiohil/loopback"
 	"github.com/gpiohil/gpiohil/suites"
-	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
 // The wiring check of a loopback rig (bench rpi) runs in BeforeSuite, before any spec may
 // drive a pin; here each jumper gets its own row in the report. A jumper that failed is an
 // infrastructure error naming the jumper to fix, and every spec on its pair is refused.
 var _ = Describe("wiring", Label("wiring"), func() {
-	r, err := suites.Rig()
+	r, err := suites.Rig(run)
 	if err != nil {
-		It("rig file loads", func() { Fail(junit.Infrastructure + err.Error()) })
+		It("rig file loads", func() { infrastructure(err) })
 		return
 	}
 	if r == nil {
@@ -30,7 +29,7 @@ var _ = Describe("wiring", Label("wiring"), func() {
 			}
 			res, err := lb.PairErr(p.Line)
 			if err != nil {
-				Fail(junit.Infrastructure + err.Error())
+				infrastructure(err)
 			}
 			for _, n := range res.Notes {
 				AddReportEntry("note", n)

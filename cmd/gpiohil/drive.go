@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gpiohil/gpiohil/harness/drive"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // driveCmd runs `gpiohil drive`, the reference GPIO tool; package harness/drive is its manual.
@@ -27,7 +28,7 @@ func driveCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int, 
 
 // parseDrive parses `gpiohil drive` arguments into a checked configuration.
 func parseDrive(args []string, stderr io.Writer) (drive.Config, error) {
-	cfg := drive.Config{Mode: drive.ModeExit, Bias: drive.BiasAsIs, Direction: drive.Output}
+	cfg := drive.Config{Mode: drive.ModeExit, Bias: vocab.BiasAsIs, Direction: vocab.Output}
 	fs := flag.NewFlagSet("gpiohil drive", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {

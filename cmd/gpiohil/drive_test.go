@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gpiohil/gpiohil/harness/drive"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // The tool's behaviour on real lines is tested in the VM by package harness/drive; these tests
@@ -19,11 +20,11 @@ func TestParseDrive(t *testing.T) {
 		want drive.Config
 	}{
 		{[]string{"GPIO17=1"},
-			drive.Config{Mode: drive.ModeExit, Bias: drive.BiasAsIs, Direction: drive.Output, Consumer: drive.DefaultConsumer, Lines: []string{"GPIO17=1"}}},
+			drive.Config{Mode: drive.ModeExit, Bias: vocab.BiasAsIs, Direction: vocab.Output, Consumer: drive.DefaultConsumer, Lines: []string{"GPIO17=1"}}},
 		{[]string{"--chip", "gpiohil-a", "--mode", "hold-cleanup", "--bias", "pull-down", "--consumer", "me", "3=1", "4=0"},
-			drive.Config{Chip: "gpiohil-a", Mode: drive.ModeHoldCleanup, Bias: drive.BiasPullDown, Direction: drive.Output, Consumer: "me", Lines: []string{"3=1", "4=0"}}},
+			drive.Config{Chip: "gpiohil-a", Mode: drive.ModeHoldCleanup, Bias: vocab.BiasPullDown, Direction: vocab.Output, Consumer: "me", Lines: []string{"3=1", "4=0"}}},
 		{[]string{"-direction=input", "-bias=pull-up", "-mode=panic", "GPIO17", "GPIO27"},
-			drive.Config{Mode: drive.ModePanic, Bias: drive.BiasPullUp, Direction: drive.Input, Consumer: drive.DefaultConsumer, Lines: []string{"GPIO17", "GPIO27"}}},
+			drive.Config{Mode: drive.ModePanic, Bias: vocab.BiasPullUp, Direction: vocab.Input, Consumer: drive.DefaultConsumer, Lines: []string{"GPIO17", "GPIO27"}}},
 	} {
 		var stderr bytes.Buffer
 		got, err := parseDrive(tc.args, &stderr)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/launch"
 )
 
@@ -34,7 +35,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 		fmt.Fprintln(stderr, "usage: gpiohil run [flags]\n  runs the persistence, cleanup and ownership suites for every tool profile on a bench")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&cfg.Bench, "bench", launch.BenchAuto, "where the pins live: auto (gpio-sim on this kernel when possible, else the VM), vm, gpio-sim, vm-rpi3 (the emulated Raspberry Pi 3), rpi (this board, with --rig)")
+	cfg.Bench = vocab.BenchAuto
+	fs.Var(&cfg.Bench, "bench", "where the pins live: auto (gpio-sim on this kernel when possible, else the VM), vm, gpio-sim, vm-rpi3 (the emulated Raspberry Pi 3), rpi (this board, with --rig)")
 	var lanes listFlag
 	fs.Var(&lanes, "lanes", "vm-rpi3 lanes: persist-off, persist-on (default both)")
 	fs.StringVar(&cfg.Rig, "rig", "", "rpi bench: the rig file naming the board, chip and jumpered pairs (docs/hardware.md)")
@@ -52,11 +54,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	}
 	if fs.NArg() > 0 {
 		return 0, usagef("gpiohil run: unexpected arguments %q", fs.Args())
-	}
-	switch cfg.Bench {
-	case launch.BenchAuto, launch.BenchVM, launch.BenchSim, launch.BenchPi3, launch.BenchRPi:
-	default:
-		return 0, usagef("gpiohil run: --bench %q unknown; want auto, vm, gpio-sim, vm-rpi3 or rpi", cfg.Bench)
 	}
 	if cfg.VMs < 0 || cfg.VMs > launch.MaxVMs {
 		return 0, usagef("gpiohil run: --vms %d: want 1 to %d", cfg.VMs, launch.MaxVMs)

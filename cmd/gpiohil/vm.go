@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/smoke"
 	"github.com/gpiohil/gpiohil/harness/vm"
-	"github.com/gpiohil/gpiohil/harness/vm/guest"
 )
 
 // simFlag collects repeated --sim LABEL=N|LABEL=NAME,... flags.
@@ -125,7 +125,7 @@ func runVM(ctx context.Context, cfg vm.Config) (int, error) {
 }
 
 func smokeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	if os.Getenv(guest.EnvInVM) == "1" {
+	if runenv.InVM() {
 		if err := smoke.Check(stdout); err != nil {
 			return 1, err
 		}

@@ -14,19 +14,7 @@ import (
 	"strings"
 
 	"github.com/gpiohil/gpiohil/harness/observe"
-)
-
-// Kinds of bench.
-const (
-	KindGPIOSim = "gpio-sim" // gpio-sim on the running kernel (the VM lane or a host that has it)
-	KindRPi     = "rpi"      // a Raspberry Pi with loopback jumpers, seen from partner pins (package loopback)
-)
-
-// Bias values of a State, as in the kernel's uAPI.
-const (
-	BiasPullUp   = "pull-up"
-	BiasPullDown = "pull-down"
-	BiasDisabled = "disabled"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // Line is one line of a bench.
@@ -42,17 +30,17 @@ func (l Line) String() string { return fmt.Sprintf("%s (%s offset %d)", l.Name, 
 
 // State is a pre-state to prepare a line in.
 type State struct {
-	Direction string // observe.Input or observe.Output
-	Value     int    // for outputs
-	Bias      string // BiasPullUp, BiasPullDown or BiasDisabled
+	Direction vocab.Direction
+	Value     int        // for outputs
+	Bias      vocab.Bias // pull-up, pull-down or disabled: a pre-state says what the pull is
 }
 
 // String writes a state the way ParseState reads it, e.g. "input pull-up" or "output high disabled".
 func (s State) String() string {
-	if s.Direction == observe.Output {
-		return fmt.Sprintf("output %s %s", map[int]string{0: "low", 1: "high"}[s.Value], s.Bias)
+	if s.Direction == vocab.Output {
+		return fmt.Sprintf("output %s %s", vocab.ValueWord(s.Value), s.Bias)
 	}
-	return "input " + s.Bias
+	return "input " + string(s.Bias)
 }
 
 // ParseState reads "input BIAS" or "output high|low BIAS".
@@ -61,29 +49,29 @@ func ParseState(s string) (State, error) {
 	bad := fmt.Errorf("state %q: want 'input BIAS' or 'output high|low BIAS', BIAS one of pull-up, pull-down, disabled", s)
 	var st State
 	switch {
-	case len(f) == 2 && f[0] == observe.Input:
-		st = State{Direction: observe.Input, Bias: f[1]}
-	case len(f) == 3 && f[0] == observe.Output && (f[1] == "high" || f[1] == "low"):
-		st = State{Direction: observe.Output, Bias: f[2]}
-		if f[1] == "high" {
-			st.Value = 1
+	case len(f) == 2 && f[0] == string(vocab.Input):
+		st = State{Direction: vocab.Input, Bias: vocab.Bias(f[1])}
+	case len(f) == 3 && f[0] == string(vocab.Output):
+		v, err := vocab.ParseValueWord(f[1])
+		if err != nil {
+			return State{}, bad
 		}
+		st = State{Direction: vocab.Output, Value: v, Bias: vocab.Bias(f[2])}
 	default:
 		return State{}, bad
 	}
-	switch st.Bias {
-	case BiasPullUp, BiasPullDown, BiasDisabled:
-		return st, nil
+	if _, ok := st.Bias.Pull(); !ok {
+		return State{}, bad
 	}
-	return State{}, bad
+	return st, nil
 }
 
 // Bench is where the lines under test live.
 type Bench interface {
-	// Kind says which bench this is, e.g. KindGPIOSim.
-	Kind() string
-	// Can lists what Observe can see (observe.Can* constants).
-	Can() []string
+	// Kind says which bench this is, e.g. vocab.KindGPIOSim.
+	Kind() vocab.BenchKind
+	// Can is what Observe can see.
+	Can() vocab.Capabilities
 	// Lines lists every line the bench may touch.
 	Lines() []Line
 	// Line finds a line by name.

@@ -13,10 +13,8 @@ import (
 	"github.com/warthog618/go-gpiocdev"
 
 	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
-
-// KindVMRPi3 is the emulated Raspberry Pi 3 (QEMU raspi3b, package harness/vm/rpi3).
-const KindVMRPi3 = "vm-rpi3"
 
 // BCM2835Label is the label of the Raspberry Pi's own GPIO chip (Pi 0 to 4), driver pinctrl-bcm2835.
 const BCM2835Label = "pinctrl-bcm2835"
@@ -93,12 +91,12 @@ func NewEmulatedPi() (*EmulatedPi, error) {
 		c.Close()
 	}
 	if b.chip == nil {
-		return nil, fmt.Errorf("bench %s: no GPIO chip labelled %s (not a Raspberry Pi 0 to 4 kernel, or no permission on /dev/gpiochip*)", KindVMRPi3, BCM2835Label)
+		return nil, fmt.Errorf("bench %s: no GPIO chip labelled %s (not a Raspberry Pi 0 to 4 kernel, or no permission on /dev/gpiochip*)", vocab.KindVMRPi3, BCM2835Label)
 	}
 	pins, _ := filepath.Glob("/sys/kernel/debug/pinctrl/*-" + BCM2835Label + "/pins")
 	if len(pins) != 1 {
 		b.chip.Close()
-		return nil, fmt.Errorf("bench %s: no pinctrl debugfs for %s under /sys/kernel/debug/pinctrl (mount debugfs there and run as root)", KindVMRPi3, BCM2835Label)
+		return nil, fmt.Errorf("bench %s: no pinctrl debugfs for %s under /sys/kernel/debug/pinctrl (mount debugfs there and run as root)", vocab.KindVMRPi3, BCM2835Label)
 	}
 	b.pins = pins[0]
 	for n := 0; n < b.chip.Lines(); n++ {
@@ -108,7 +106,7 @@ func NewEmulatedPi() (*EmulatedPi, error) {
 		info, err := b.chip.LineInfo(n)
 		if err != nil {
 			b.chip.Close()
-			return nil, fmt.Errorf("bench %s: line info of %s offset %d: %w", KindVMRPi3, b.chipName, n, err)
+			return nil, fmt.Errorf("bench %s: line info of %s offset %d: %w", vocab.KindVMRPi3, b.chipName, n, err)
 		}
 		name := info.Name
 		if name == "" {
@@ -116,15 +114,17 @@ func NewEmulatedPi() (*EmulatedPi, error) {
 		}
 		b.lines = append(b.lines, Line{Chip: BCM2835Label, ChipName: b.chipName, Dev: b.dev, Name: name, Offset: n})
 	}
-	b.plat = observe.ReadPlatform(KindVMRPi3, b.chipName)
+	b.plat = observe.ReadPlatform(vocab.KindVMRPi3, b.chipName)
 	return b, nil
 }
 
 // Kind implements Bench.
-func (b *EmulatedPi) Kind() string { return KindVMRPi3 }
+func (b *EmulatedPi) Kind() vocab.BenchKind { return vocab.KindVMRPi3 }
 
 // Can implements Bench.
-func (b *EmulatedPi) Can() []string { return []string{observe.CanDirection, observe.CanOwner} }
+func (b *EmulatedPi) Can() vocab.Capabilities {
+	return vocab.See(vocab.FieldDirection, vocab.FieldOwner)
+}
 
 // Lines implements Bench: the allowed lines, by offset.
 func (b *EmulatedPi) Lines() []Line { return append([]Line(nil), b.lines...) }
@@ -252,9 +252,9 @@ func (b *EmulatedPi) Observe(l Line) (observe.Observation, error) {
 	}
 	switch fn {
 	case "gpio_in":
-		o.Direction = observe.Input
+		o.Direction = vocab.Input
 	case "gpio_out":
-		o.Direction = observe.Output
+		o.Direction = vocab.Output
 	}
 	o.Evidencef("pinctrl debugfs: function %s (the GPFSEL register)", fn)
 	o.Evidencef("level, drive and pull: not visible, QEMU's bcm2835 GPIO models neither levels of inputs nor pulls")

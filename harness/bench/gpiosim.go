@@ -14,6 +14,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/sim"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // Consumer is the consumer name the harness requests lines with, so line info and busy
@@ -65,11 +66,11 @@ func GPIOSimFromEnv() (*GPIOSim, error) {
 }
 
 // Kind implements Bench.
-func (b *GPIOSim) Kind() string { return KindGPIOSim }
+func (b *GPIOSim) Kind() vocab.BenchKind { return vocab.KindGPIOSim }
 
 // Can implements Bench.
-func (b *GPIOSim) Can() []string {
-	return []string{observe.CanDirection, observe.CanLevel, observe.CanDrive, observe.CanPull, observe.CanOwner}
+func (b *GPIOSim) Can() vocab.Capabilities {
+	return vocab.See(vocab.FieldDirection, vocab.FieldLevel, vocab.FieldDrive, vocab.FieldPull, vocab.FieldOwner)
 }
 
 // Lines implements Bench.
@@ -139,13 +140,14 @@ func (b *GPIOSim) request(l Line, opts ...gpiocdev.LineReqOption) error {
 	return requestOnce(c, l, opts...)
 }
 
-func biasOption(bias string) (gpiocdev.LineBias, error) {
+// BiasOption is the go-gpiocdev request option for a pull-up, pull-down or disabled bias.
+func BiasOption(bias vocab.Bias) (gpiocdev.LineBias, error) {
 	switch bias {
-	case BiasPullUp:
+	case vocab.BiasPullUp:
 		return gpiocdev.WithPullUp, nil
-	case BiasPullDown:
+	case vocab.BiasPullDown:
 		return gpiocdev.WithPullDown, nil
-	case BiasDisabled:
+	case vocab.BiasDisabled:
 		return gpiocdev.WithBiasDisabled, nil
 	}
 	return 0, fmt.Errorf("bias %q: want pull-up, pull-down or disabled", bias)
@@ -168,7 +170,7 @@ func (b *GPIOSim) Prepare(l Line, s State) error {
 }
 
 // DefaultPull is gpio-sim's simulated pull of a new line, which Restore returns lines to.
-const DefaultPull = observe.PullDown
+const DefaultPull = vocab.PullDown
 
 // Restore implements Bench: input with bias disabled, released, and gpio-sim's default pull,
 // which is as close to "no pull" as gpio-sim gets. A line a tool left exported in the legacy
@@ -185,7 +187,7 @@ func (b *GPIOSim) Restore(l Line) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(sc.Attr(l.Offset, "pull"), []byte(DefaultPull), 0); err != nil {
+	if err := os.WriteFile(sc.Attr(l.Offset, "pull"), []byte(string(DefaultPull)), 0); err != nil {
 		return fmt.Errorf("restore %s: set the simulated pull: %w", l, err)
 	}
 	return nil
@@ -197,20 +199,6 @@ func readAttr(path string) (string, error) {
 		return "", fmt.Errorf("read %s: %w", path, err)
 	}
 	return strings.TrimSpace(string(v)), nil
-}
-
-func opposite(pull string) string {
-	if pull == observe.PullUp {
-		return observe.PullDown
-	}
-	return observe.PullUp
-}
-
-func pullLevel(pull string) string {
-	if pull == observe.PullUp {
-		return "1"
-	}
-	return "0"
 }
 
 // Observe implements Bench. It never requests the line. On a free line it flips the
@@ -239,24 +227,24 @@ func (b *GPIOSim) Observe(l Line) (observe.Observation, error) {
 	if err != nil {
 		return o, err
 	}
-	o.Level, o.Pull = value, pull
+	o.Level, o.Pull = vocab.Level(value), vocab.Pull(pull)
 	o.Evidencef("sim value=%s, sim pull=%s", value, pull)
 	if info.Used {
-		o.Owner, o.Consumer = observe.Used, info.Consumer
+		o.Owner, o.Consumer = vocab.Used, info.Consumer
 		o.Evidencef("line info: used by %q (direction and bias in line info are current while requested)", info.Consumer)
 		if info.Config.Direction == gpiocdev.LineDirectionOutput {
-			o.Direction, o.Drive = observe.Output, observe.Driven
+			o.Direction, o.Drive = vocab.Output, vocab.Driven
 		} else {
-			o.Direction, o.Drive = observe.Input, observe.Pulled
+			o.Direction, o.Drive = vocab.Input, vocab.Pulled
 		}
-		o.Evidencef("line info: direction %s, bias %s", o.Direction, biasName(info.Config.Bias))
+		o.Evidencef("line info: direction %s, bias %s", o.Direction, BiasOf(info.Config.Bias))
 		return o, nil
 	}
-	o.Owner = observe.Free
+	o.Owner = vocab.Free
 	o.Evidencef("line info: free (its cached direction is not evidence after a release)")
 	// Probe: flip the simulated pull; an undriven line follows it.
-	flip := opposite(pull)
-	if err := os.WriteFile(pullPath, []byte(flip), 0); err != nil {
+	flip := o.Pull.Opposite()
+	if err := os.WriteFile(pullPath, []byte(string(flip)), 0); err != nil {
 		return o, fmt.Errorf("probe %s: set the simulated pull: %w", l, err)
 	}
 	flipped, rerr := readAttr(valuePath)
@@ -269,26 +257,36 @@ func (b *GPIOSim) Observe(l Line) (observe.Observation, error) {
 	if back, err := readAttr(valuePath); err != nil || back != value {
 		return o, fmt.Errorf("probe %s: value %s before the probe but %s after it (%v)", l, value, back, err)
 	}
-	if flipped == pullLevel(flip) && value == pullLevel(pull) {
-		o.Direction, o.Drive = observe.Input, observe.Pulled
+	if vocab.Level(flipped) == simLevel(flip) && o.Level == simLevel(o.Pull) {
+		o.Direction, o.Drive = vocab.Input, vocab.Pulled
 		o.Evidencef("probe: value followed the simulated pull (%s to %s and back): not driven", pull, flip)
 	} else {
-		o.Direction, o.Drive = observe.Output, observe.Driven
+		o.Direction, o.Drive = vocab.Output, vocab.Driven
 		o.Evidencef("probe: value stayed %s while the simulated pull went %s to %s: driven", value, pull, flip)
 	}
 	return o, nil
 }
 
-func biasName(b gpiocdev.LineBias) string {
+// simLevel is the level gpio-sim gives an undriven line with simulated pull p: it has only
+// pull-up and pull-down, so anything but pull-up reads low.
+func simLevel(p vocab.Pull) vocab.Level {
+	if p == vocab.PullUp {
+		return vocab.High
+	}
+	return vocab.Low
+}
+
+// BiasOf is the bias a line-info configuration shows; as-is when it shows none.
+func BiasOf(b gpiocdev.LineBias) vocab.Bias {
 	switch b {
 	case gpiocdev.WithPullUp:
-		return BiasPullUp
+		return vocab.BiasPullUp
 	case gpiocdev.WithPullDown:
-		return BiasPullDown
+		return vocab.BiasPullDown
 	case gpiocdev.WithBiasDisabled:
-		return BiasDisabled
+		return vocab.BiasDisabled
 	}
-	return "as-is"
+	return vocab.BiasAsIs
 }
 
 func (b *GPIOSim) platform(l Line) observe.Platform {
@@ -364,24 +362,34 @@ const SysfsConsumer = "sysfs"
 
 // unexport releases a line exported in the legacy sysfs interface.
 func unexport(l Line) error {
+	base, err := SysfsBase(l.Chip)
+	if err != nil {
+		return fmt.Errorf("line %s is exported in /sys/class/gpio but its chip is not listed there: %w", l, err)
+	}
+	n := base + l.Offset
+	if err := os.WriteFile("/sys/class/gpio/unexport", []byte(strconv.Itoa(n)), 0); err != nil {
+		return fmt.Errorf("unexport GPIO %d (%s) from /sys/class/gpio: %w", n, l, err)
+	}
+	return nil
+}
+
+// SysfsBase returns the legacy sysfs GPIO number of offset 0 of the chip with this label.
+func SysfsBase(label string) (int, error) {
 	dirs, _ := filepath.Glob("/sys/class/gpio/gpiochip*")
 	for _, d := range dirs {
-		label, err := os.ReadFile(filepath.Join(d, "label"))
-		if err != nil || strings.TrimSpace(string(label)) != l.Chip {
+		l, err := os.ReadFile(filepath.Join(d, "label"))
+		if err != nil || strings.TrimSpace(string(l)) != label {
 			continue
 		}
-		base, err := os.ReadFile(filepath.Join(d, "base"))
+		b, err := os.ReadFile(filepath.Join(d, "base"))
 		if err != nil {
-			return err
+			return 0, err
 		}
-		n, err := strconv.Atoi(strings.TrimSpace(string(base)))
+		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
 		if err != nil {
-			return fmt.Errorf("%s/base: %w", d, err)
+			return 0, fmt.Errorf("%s/base: %w", d, err)
 		}
-		if err := os.WriteFile("/sys/class/gpio/unexport", []byte(strconv.Itoa(n+l.Offset)), 0); err != nil {
-			return fmt.Errorf("unexport GPIO %d (%s) from /sys/class/gpio: %w", n+l.Offset, l, err)
-		}
-		return nil
+		return n, nil
 	}
-	return fmt.Errorf("line %s is exported in /sys/class/gpio but its chip is not listed there", l)
+	return 0, fmt.Errorf("no legacy sysfs chip labelled %q in /sys/class/gpio (kernel without CONFIG_GPIO_SYSFS?)", label)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 var banks = []sim.Bank{
@@ -93,18 +94,18 @@ func observeOK(t *testing.T, b bench.Bench, l bench.Line) observe.Observation {
 func TestObserveAfterEveryPreState(t *testing.T) {
 	for _, tc := range []struct {
 		state string
-		level string
-		pull  string
+		level vocab.Level
+		pull  vocab.Pull
 	}{
-		{"input pull-up", "1", observe.PullUp},
-		{"input pull-down", "0", observe.PullDown},
-		{"input disabled", "0", observe.PullDown},
-		{"output high pull-up", "1", observe.PullUp},
-		{"output high pull-down", "0", observe.PullDown},
-		{"output high disabled", "0", observe.PullDown},
-		{"output low pull-up", "1", observe.PullUp},
-		{"output low pull-down", "0", observe.PullDown},
-		{"output low disabled", "0", observe.PullDown},
+		{"input pull-up", vocab.High, vocab.PullUp},
+		{"input pull-down", vocab.Low, vocab.PullDown},
+		{"input disabled", vocab.Low, vocab.PullDown},
+		{"output high pull-up", vocab.High, vocab.PullUp},
+		{"output high pull-down", vocab.Low, vocab.PullDown},
+		{"output high disabled", vocab.Low, vocab.PullDown},
+		{"output low pull-up", vocab.High, vocab.PullUp},
+		{"output low pull-down", vocab.Low, vocab.PullDown},
+		{"output low disabled", vocab.Low, vocab.PullDown},
 	} {
 		t.Run(tc.state, func(t *testing.T) {
 			b := newBench(t)
@@ -117,7 +118,7 @@ func TestObserveAfterEveryPreState(t *testing.T) {
 				t.Fatal(err)
 			}
 			o := observeOK(t, b, l)
-			want := observe.Observation{Direction: observe.Input, Level: tc.level, Drive: observe.Pulled, Pull: tc.pull, Owner: observe.Free}
+			want := observe.Observation{Facts: observe.Facts{Direction: vocab.Input, Level: tc.level, Drive: vocab.Pulled, Pull: tc.pull, Owner: vocab.Free}}
 			if o.Direction != want.Direction || o.Level != want.Level || o.Drive != want.Drive || o.Pull != want.Pull || o.Owner != want.Owner {
 				t.Errorf("after %s released: %s (owner %s)\nwant %s (owner free)\nevidence: %q", tc.state, o.State(), o.Owner, want.State(), o.Evidence)
 			}
@@ -149,7 +150,7 @@ func TestObserveWhileHeld(t *testing.T) {
 			}
 			t.Cleanup(func() { req.Close(); b.Restore(l) })
 			o := observeOK(t, b, l)
-			if o.State() != tc.state || o.Owner != observe.Used || o.Consumer != "test-holder" {
+			if o.State() != tc.state || o.Owner != vocab.Used || o.Consumer != "test-holder" {
 				t.Errorf("held %s: %s, owner %s %q; want %s used by test-holder\nevidence: %q", tc.name, o.State(), o.Owner, o.Consumer, tc.state, o.Evidence)
 			}
 			select {
@@ -176,7 +177,7 @@ func TestHeldWatchSeesARequestAndTouchesNothing(t *testing.T) {
 	case <-time.After(3 * bench.HeldQuiet):
 	}
 	before := observeOK(t, b, l)
-	if before.Owner == observe.Used {
+	if before.Owner == vocab.Used {
 		t.Fatalf("watching requested the line: %+v", before)
 	}
 	start := time.Now()
@@ -260,13 +261,13 @@ func TestObserveDoesNotRequestTheLine(t *testing.T) {
 func TestPlatformFacts(t *testing.T) {
 	b := newBench(t)
 	o := observeOK(t, b, line(t, b, "b0"))
-	if o.Platform.Bench != bench.KindGPIOSim || o.Platform.Driver != "gpio-sim" || !strings.HasPrefix(o.Platform.Kernel, "6.") {
+	if o.Platform.Bench != vocab.KindGPIOSim || o.Platform.Driver != "gpio-sim" || !strings.HasPrefix(o.Platform.Kernel, "6.") {
 		t.Errorf("platform = %+v, want gpio-sim bench and driver, a 6.x kernel", o.Platform)
 	}
 	if o.Platform.Persist != "" {
 		t.Errorf("persist = %q on a kernel without pinctrl-bcm2835", o.Platform.Persist)
 	}
-	if !o.Has(observe.CanPull) || o.Chip != "bench-b" || o.Line != "b0" || o.Offset != 0 {
+	if !o.Has(vocab.FieldPull) || o.Chip != "bench-b" || o.Line != "b0" || o.Offset != 0 {
 		t.Errorf("observation = %+v", o)
 	}
 }
@@ -275,7 +276,7 @@ func TestCloseRestoresTouchedLines(t *testing.T) {
 	chips, _ := sim.FromEnv()
 	b := bench.AttachGPIOSim(chips)
 	l := line(t, b, "a4")
-	if err := b.Prepare(l, bench.State{Direction: observe.Input, Bias: bench.BiasPullUp}); err != nil {
+	if err := b.Prepare(l, bench.State{Direction: vocab.Input, Bias: vocab.BiasPullUp}); err != nil {
 		t.Fatal(err)
 	}
 	if v, p := simAttrs(t, l); v != "1" || p != "pull-up" {
@@ -284,7 +285,7 @@ func TestCloseRestoresTouchedLines(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v, p := simAttrs(t, l); v != "0" || p != bench.DefaultPull {
+	if v, p := simAttrs(t, l); v != "0" || p != string(bench.DefaultPull) {
 		t.Errorf("after Close: value %s pull %s, want 0 and %s", v, p, bench.DefaultPull)
 	}
 	c, _ := gpiocdev.NewChip(l.ChipName)
@@ -315,7 +316,7 @@ func TestBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer req.Close()
-		err = b.Prepare(l, bench.State{Direction: observe.Input, Bias: bench.BiasPullUp})
+		err = b.Prepare(l, bench.State{Direction: vocab.Input, Bias: vocab.BiasPullUp})
 		var be *bench.BusyError
 		if !errors.As(err, &be) || be.Consumer != "test-holder" || !strings.Contains(err.Error(), `held by "test-holder"`) {
 			t.Errorf("err = %v, want a busy error naming test-holder", err)
@@ -411,13 +412,13 @@ func TestRestoreUnexportsSysfsLine(t *testing.T) {
 	if err := os.WriteFile(fmt.Sprintf("/sys/class/gpio/gpio%d/direction", n), []byte("high"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if o := observeOK(t, b, l); o.Owner != observe.Used || o.Consumer != bench.SysfsConsumer || o.State() != "output high driven" {
+	if o := observeOK(t, b, l); o.Owner != vocab.Used || o.Consumer != bench.SysfsConsumer || o.State() != "output high driven" {
 		t.Fatalf("exported line: %s owner %s %q", o.State(), o.Owner, o.Consumer)
 	}
 	if err := b.Restore(l); err != nil {
 		t.Fatal(err)
 	}
-	if o := observeOK(t, b, l); o.Owner != observe.Free || o.State() != "input low pulled pull-down" {
+	if o := observeOK(t, b, l); o.Owner != vocab.Free || o.State() != "input low pulled pull-down" {
 		t.Errorf("after Restore: %s owner %s, want a free input at the default pull", o.State(), o.Owner)
 	}
 	if _, err := os.Stat(fmt.Sprintf("/sys/class/gpio/gpio%d", n)); err == nil {

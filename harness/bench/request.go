@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // requestOnce requests line l of chip c with opts and releases it at once, naming the holder
@@ -29,14 +30,14 @@ func requestOnce(c *gpiocdev.Chip, l Line, opts ...gpiocdev.LineReqOption) error
 
 // stateOptions are the request options that put a line in state s.
 func stateOptions(l Line, s State) ([]gpiocdev.LineReqOption, error) {
-	bias, err := biasOption(s.Bias)
+	bias, err := BiasOption(s.Bias)
 	if err != nil {
 		return nil, err
 	}
 	switch s.Direction {
-	case "input":
+	case vocab.Input:
 		return []gpiocdev.LineReqOption{gpiocdev.AsInput, bias}, nil
-	case "output":
+	case vocab.Output:
 		return []gpiocdev.LineReqOption{gpiocdev.AsOutput(s.Value), bias}, nil
 	}
 	return nil, fmt.Errorf("prepare %s: direction %q: want input or output", l, s.Direction)
@@ -61,11 +62,11 @@ func restoreOnce(c *gpiocdev.Chip, l Line) error {
 // what "free" means on this bench.
 func RecordOwner(o *observe.Observation, info gpiocdev.LineInfo, freeNote string) {
 	if info.Used {
-		o.Owner, o.Consumer = observe.Used, info.Consumer
+		o.Owner, o.Consumer = vocab.Used, info.Consumer
 		o.Evidencef("line info: used by %q", info.Consumer)
 		return
 	}
-	o.Owner = observe.Free
+	o.Owner = vocab.Free
 	if freeNote != "" {
 		o.Evidencef("line info: free (%s)", freeNote)
 	} else {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/warthog618/go-gpiocdev"
 )
 
@@ -36,57 +37,15 @@ const (
 	ModePanic       Mode = "panic"
 )
 
-// Bias is the pull a request sets. It is a flag.Value.
-type Bias string
+var modes = []Mode{ModeExit, ModeCleanup, ModeHold, ModeHoldCleanup, ModePanic}
 
-// The biases, spelled as gpiohil spells them everywhere.
-const (
-	BiasAsIs     Bias = "as-is"
-	BiasDisabled Bias = "disabled"
-	BiasPullUp   Bias = "pull-up"
-	BiasPullDown Bias = "pull-down"
-)
-
-// Direction is the direction lines are requested with. It is a flag.Value.
-type Direction string
-
-// The directions.
-const (
-	Output Direction = "output"
-	Input  Direction = "input"
-)
-
-var (
-	modes      = []Mode{ModeExit, ModeCleanup, ModeHold, ModeHoldCleanup, ModePanic}
-	biases     = []Bias{BiasAsIs, BiasDisabled, BiasPullUp, BiasPullDown}
-	directions = []Direction{Output, Input}
-)
-
-// String and Set make Mode, Bias and Direction flag.Values that accept only their constants.
-func (m Mode) String() string           { return string(m) }
-func (m *Mode) Set(s string) error      { return set(m, s, modes) }
-func (b Bias) String() string           { return string(b) }
-func (b *Bias) Set(s string) error      { return set(b, s, biases) }
-func (d Direction) String() string      { return string(d) }
-func (d *Direction) Set(s string) error { return set(d, s, directions) }
-
-// set stores s in *v if it is one of valid.
-func set[T ~string](v *T, s string, valid []T) error {
-	if !slices.Contains(valid, T(s)) {
-		return fmt.Errorf("want %s", oneOf(valid))
-	}
-	*v = T(s)
-	return nil
-}
+// String and Set make Mode a flag.Value that accepts only its constants (vocab.Bias and
+// vocab.Direction are flag.Values too).
+func (m Mode) String() string      { return string(m) }
+func (m *Mode) Set(s string) error { return vocab.SetWord(m, s, modes) }
 
 // oneOf spells valid choices as "a, b or c".
-func oneOf[T ~string](valid []T) string {
-	s := make([]string, len(valid))
-	for i, v := range valid {
-		s[i] = string(v)
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
-}
+func oneOf[T ~string](valid []T) string { return vocab.OneOf(valid) }
 
 // endSignals are the signals that end a hold: the ones a terminal (SIGINT, SIGHUP), systemd
 // or kill (SIGTERM) send. SIGKILL is not among them: no program can handle it.
@@ -95,12 +54,12 @@ var endSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
 // Config is one run of the tool, as written on the command line. The zero value of a field is
 // its default: mode exit, bias as-is, direction output, consumer DefaultConsumer.
 type Config struct {
-	Chip      string    // chip name, path or label; "" means find lines by name on every chip
-	Mode      Mode      // how to end
-	Bias      Bias      // pull to request
-	Direction Direction // direction to request
-	Consumer  string    // consumer name in line info
-	Lines     []string  // LINE=VALUE for outputs, LINE for inputs
+	Chip      string          // chip name, path or label; "" means find lines by name on every chip
+	Mode      Mode            // how to end
+	Bias      vocab.Bias      // pull to request
+	Direction vocab.Direction // direction to request
+	Consumer  string          // consumer name in line info
+	Lines     []string        // LINE=VALUE for outputs, LINE for inputs
 }
 
 // lineArg is one LINE[=VALUE] argument, checked.
@@ -122,10 +81,10 @@ func (c Config) parse() (Config, []lineArg, error) {
 		c.Mode = ModeExit
 	}
 	if c.Bias == "" {
-		c.Bias = BiasAsIs
+		c.Bias = vocab.BiasAsIs
 	}
 	if c.Direction == "" {
-		c.Direction = Output
+		c.Direction = vocab.Output
 	}
 	if c.Consumer == "" {
 		c.Consumer = DefaultConsumer
@@ -133,11 +92,11 @@ func (c Config) parse() (Config, []lineArg, error) {
 	if !slices.Contains(modes, c.Mode) {
 		return c, nil, fmt.Errorf("drive: mode %q: want %s", c.Mode, oneOf(modes))
 	}
-	if !slices.Contains(biases, c.Bias) {
-		return c, nil, fmt.Errorf("drive: bias %q: want %s", c.Bias, oneOf(biases))
+	if !slices.Contains(vocab.Biases, c.Bias) {
+		return c, nil, fmt.Errorf("drive: bias %q: want %s", c.Bias, oneOf(vocab.Biases))
 	}
-	if !slices.Contains(directions, c.Direction) {
-		return c, nil, fmt.Errorf("drive: direction %q: want %s", c.Direction, oneOf(directions))
+	if !slices.Contains(vocab.Directions, c.Direction) {
+		return c, nil, fmt.Errorf("drive: direction %q: want %s", c.Direction, oneOf(vocab.Directions))
 	}
 	if len(c.Consumer) > maxConsumer {
 		return c, nil, fmt.Errorf("drive: consumer %q is %d bytes long; the kernel keeps at most %d", c.Consumer, len(c.Consumer), maxConsumer)
@@ -153,9 +112,9 @@ func (c Config) parse() (Config, []lineArg, error) {
 		switch {
 		case line == "":
 			return c, nil, fmt.Errorf("drive: %q: no line before the '='", s)
-		case c.Direction == Input && hasValue:
+		case c.Direction == vocab.Input && hasValue:
 			return c, nil, fmt.Errorf("drive: %q: an input takes no value; write just %s", s, line)
-		case c.Direction == Output && !hasValue:
+		case c.Direction == vocab.Output && !hasValue:
 			return c, nil, fmt.Errorf("drive: %q: an output needs a value; write %s=0 or %s=1", s, line, line)
 		case hasValue && value != "0" && value != "1":
 			return c, nil, fmt.Errorf("drive: %q: value %q is not 0 or 1", s, value)

@@ -38,6 +38,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/drive"
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 var (
@@ -46,7 +47,7 @@ var (
 )
 
 // envTool makes the test binary act as the tool: it holds a JSON drive.Config.
-const envTool = "GPIOHIL_DRIVE_TEST_TOOL"
+const envTool = "DRIVE_TEST_TOOL" // private to this test binary, not a gpiohil variable
 
 // toolDeadline bounds every wait for the tool. Starting a Go program in the VM takes about
 // 10 ms under TCG (DESIGN.md); the bound only turns a hang into a failure with a message.
@@ -88,16 +89,16 @@ func TestHold(t *testing.T) {
 	a := simChip(t, bankA.Label)
 	const offset = 0 // drive-a0
 	for _, tc := range []struct {
-		bias     drive.Bias
+		bias     vocab.Bias
 		value    string
 		prepared string // sim pull before the tool runs, opposite to the value to show the drive
 		wantPull string // sim pull while held and after
 	}{
-		{drive.BiasAsIs, "1", "pull-down", "pull-down"},
-		{drive.BiasAsIs, "0", "pull-up", "pull-up"},
-		{drive.BiasDisabled, "1", "pull-down", "pull-down"},
-		{drive.BiasPullUp, "0", "pull-down", "pull-up"},
-		{drive.BiasPullDown, "1", "pull-up", "pull-down"},
+		{vocab.BiasAsIs, "1", "pull-down", "pull-down"},
+		{vocab.BiasAsIs, "0", "pull-up", "pull-up"},
+		{vocab.BiasDisabled, "1", "pull-down", "pull-down"},
+		{vocab.BiasPullUp, "0", "pull-down", "pull-up"},
+		{vocab.BiasPullDown, "1", "pull-up", "pull-down"},
 	} {
 		t.Run(fmt.Sprintf("%s=%s", tc.bias, tc.value), func(t *testing.T) {
 			setPull(t, a, offset, tc.prepared)
@@ -158,7 +159,7 @@ func TestEndings(t *testing.T) {
 			prepareOutput(t, a, neighbour, "pull-up")
 			events := watch(t, a, target, neighbour)
 
-			tool := start(t, drive.Config{Mode: tc.mode, Bias: drive.BiasPullDown, Lines: []string{"drive-a1=1"}})
+			tool := start(t, drive.Config{Mode: tc.mode, Bias: vocab.BiasPullDown, Lines: []string{"drive-a1=1"}})
 			holds := tc.mode != drive.ModeExit && tc.mode != drive.ModeCleanup
 			if holds {
 				tool.waitReady(t)
@@ -224,7 +225,7 @@ func TestSelectLines(t *testing.T) {
 			[]want{{a, 4, "output, bias as-is", "1"}}},
 		{"chip path and offset", drive.Config{Chip: b.Dev, Lines: []string{"0=1"}},
 			[]want{{b, 0, "output, bias as-is", "1"}}},
-		{"inputs with pull-up", drive.Config{Direction: drive.Input, Bias: drive.BiasPullUp, Lines: []string{"drive-a5", "drive-b0"}},
+		{"inputs with pull-up", drive.Config{Direction: vocab.Input, Bias: vocab.BiasPullUp, Lines: []string{"drive-a5", "drive-b0"}},
 			[]want{{a, 5, "input, bias pull-up", "1"}, {b, 0, "input, bias pull-up", "1"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -277,7 +278,7 @@ func TestErrors(t *testing.T) {
 		{"no lines", drive.Config{}, true, "drive: no lines given; want LINE=VALUE (output) or LINE (input)"},
 		{"output without value", drive.Config{Lines: []string{"drive-a6"}}, true, `drive: "drive-a6": an output needs a value; write drive-a6=0 or drive-a6=1`},
 		{"bad value", drive.Config{Lines: []string{"drive-a6=2"}}, true, `drive: "drive-a6=2": value "2" is not 0 or 1`},
-		{"value for input", drive.Config{Direction: drive.Input, Lines: []string{"drive-a6=1"}}, true, `drive: "drive-a6=1": an input takes no value; write just drive-a6`},
+		{"value for input", drive.Config{Direction: vocab.Input, Lines: []string{"drive-a6=1"}}, true, `drive: "drive-a6=1": an input takes no value; write just drive-a6`},
 		{"no line name", drive.Config{Lines: []string{"=1"}}, true, `drive: "=1": no line before the '='`},
 		{"line twice", drive.Config{Lines: []string{"drive-a6=1", "drive-a6=0"}}, true, "drive: line drive-a6 is given twice"},
 		{"bad mode", drive.Config{Mode: "sideways", Lines: []string{"drive-a6=1"}}, true, `drive: mode "sideways": want exit, cleanup, hold, hold-cleanup or panic`},
@@ -409,7 +410,7 @@ func TestPermission(t *testing.T) {
 }
 
 func ExampleConfig_Validate() {
-	cfg := drive.Config{Direction: drive.Input, Lines: []string{"GPIO17=1"}}
+	cfg := drive.Config{Direction: vocab.Input, Lines: []string{"GPIO17=1"}}
 	fmt.Println(cfg.Validate())
 	// Output: drive: "GPIO17=1": an input takes no value; write just GPIO17
 }
@@ -619,11 +620,11 @@ func summarize(events []gpiocdev.LineInfoChangeEvent, offset int) []string {
 // describeInfo spells a requested line's direction and bias: "output, bias pull-down".
 func describeInfo(info gpiocdev.LineInfo) string {
 	dir := map[gpiocdev.LineDirection]string{gpiocdev.LineDirectionInput: "input", gpiocdev.LineDirectionOutput: "output"}[info.Config.Direction]
-	bias := map[gpiocdev.LineBias]drive.Bias{
-		gpiocdev.LineBiasUnknown:  drive.BiasAsIs,
-		gpiocdev.LineBiasDisabled: drive.BiasDisabled,
-		gpiocdev.LineBiasPullUp:   drive.BiasPullUp,
-		gpiocdev.LineBiasPullDown: drive.BiasPullDown,
+	bias := map[gpiocdev.LineBias]vocab.Bias{
+		gpiocdev.LineBiasUnknown:  vocab.BiasAsIs,
+		gpiocdev.LineBiasDisabled: vocab.BiasDisabled,
+		gpiocdev.LineBiasPullUp:   vocab.BiasPullUp,
+		gpiocdev.LineBiasPullDown: vocab.BiasPullDown,
 	}[info.Config.Bias]
 	return fmt.Sprintf("%s, bias %s", dir, bias)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/warthog618/go-gpiocdev"
 	"golang.org/x/sys/unix"
 )
@@ -30,10 +31,10 @@ func (t target) String() string {
 
 // lineBias maps a Bias to its go-gpiocdev option; as-is has none: the request then leaves the
 // bias alone.
-var lineBias = map[Bias]gpiocdev.LineBias{
-	BiasDisabled: gpiocdev.WithBiasDisabled,
-	BiasPullUp:   gpiocdev.WithPullUp,
-	BiasPullDown: gpiocdev.WithPullDown,
+var lineBias = map[vocab.Bias]gpiocdev.LineBias{
+	vocab.BiasDisabled: gpiocdev.WithBiasDisabled,
+	vocab.BiasPullUp:   gpiocdev.WithPullUp,
+	vocab.BiasPullDown: gpiocdev.WithPullDown,
 }
 
 // request finds the lines and requests them as c says, one request per chip. On error nothing
@@ -79,7 +80,7 @@ func requestOnChip(c Config, chipName string, ts []target) (*chipRequest, error)
 		offsets[i], values[i] = t.offset, t.value
 	}
 	opts := []gpiocdev.LineReqOption{gpiocdev.WithConsumer(c.Consumer)}
-	if c.Direction == Output {
+	if c.Direction == vocab.Output {
 		// The levels are part of the request: the lines become outputs already at their
 		// level, with no glitch through a default level first.
 		opts = append(opts, gpiocdev.AsOutput(values...))

@@ -22,45 +22,41 @@ import (
 	"text/tabwriter"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // Unknown is the value of every field a bench cannot see.
-const Unknown = "unknown"
+const Unknown = vocab.Unknown
 
-// Direction values.
-const (
-	Input  = "input"
-	Output = "output"
-)
+// Facts are what a line is doing, field by field; Unknown where it is not known.
+type Facts struct {
+	Direction vocab.Direction `json:"direction"`
+	Level     vocab.Level     `json:"level"`
+	Drive     vocab.Drive     `json:"drive"`
+	Pull      vocab.Pull      `json:"pull"`
+	Owner     vocab.Owner     `json:"owner"`
+	Consumer  string          `json:"consumer,omitempty"`
+}
 
-// Drive values: what sets the level of the pin.
-const (
-	Driven   = "driven"   // an output drives it
-	Pulled   = "pulled"   // not driven; a pull resistor (or gpio-sim's simulated pull) sets it
-	Floating = "floating" // not driven and not pulled
-)
-
-// Pull values.
-const (
-	PullUp   = "pull-up"
-	PullDown = "pull-down"
-	PullNone = "none"
-)
-
-// Owner values.
-const (
-	Used = "used" // requested by a process (or the kernel); Consumer names it
-	Free = "free"
-)
-
-// Capabilities a bench may have: the fields it can see.
-const (
-	CanDirection = "direction"
-	CanLevel     = "level"
-	CanDrive     = "drive"
-	CanPull      = "pull"
-	CanOwner     = "owner"
-)
+// Value is field f's value, in the words reports and expectations use.
+func (s Facts) Value(f vocab.Field) string {
+	switch f {
+	case vocab.FieldDirection:
+		return string(s.Direction)
+	case vocab.FieldLevel:
+		return string(s.Level)
+	case vocab.FieldDrive:
+		return string(s.Drive)
+	case vocab.FieldPull:
+		return string(s.Pull)
+	case vocab.FieldOwner:
+		return string(s.Owner)
+	case vocab.FieldConsumer:
+		return s.Consumer
+	}
+	return Unknown
+}
 
 // Observation is the state of one line.
 type Observation struct {
@@ -68,23 +64,18 @@ type Observation struct {
 	Line   string `json:"line"` // line name
 	Offset int    `json:"offset"`
 
-	Direction string `json:"direction"` // Input, Output or Unknown
-	Level     string `json:"level"`     // "0", "1" or Unknown
-	Drive     string `json:"drive"`     // Driven, Pulled, Floating or Unknown
-	Pull      string `json:"pull"`      // PullUp, PullDown, PullNone or Unknown
-	Owner     string `json:"owner"`     // Used, Free or Unknown
-	Consumer  string `json:"consumer,omitempty"`
+	Facts
 
-	Can      []string `json:"can"`      // what this bench can see
-	Evidence []string `json:"evidence"` // how each field was found, in order
+	Can      vocab.Capabilities `json:"can"`      // what this bench can see
+	Evidence []string           `json:"evidence"` // how each field was found, in order
 
 	Platform Platform `json:"platform"`
 }
 
 // New returns an Observation with every field Unknown.
-func New(chip, line string, offset int, can []string, p Platform) Observation {
-	return Observation{Chip: chip, Line: line, Offset: offset, Direction: Unknown, Level: Unknown,
-		Drive: Unknown, Pull: Unknown, Owner: Unknown, Can: can, Platform: p}
+func New(chip, line string, offset int, can vocab.Capabilities, p Platform) Observation {
+	return Observation{Chip: chip, Line: line, Offset: offset, Facts: Facts{Direction: vocab.DirectionUnknown, Level: vocab.LevelUnknown,
+		Drive: vocab.DriveUnknown, Pull: vocab.PullUnknown, Owner: vocab.OwnerUnknown}, Can: can, Platform: p}
 }
 
 // Evidencef records how a field was found.
@@ -92,15 +83,8 @@ func (o *Observation) Evidencef(format string, args ...any) {
 	o.Evidence = append(o.Evidence, fmt.Sprintf(format, args...))
 }
 
-// Has reports whether the bench that made o can see field (one of the Can constants).
-func (o Observation) Has(field string) bool {
-	for _, c := range o.Can {
-		if c == field {
-			return true
-		}
-	}
-	return false
-}
+// Has reports whether the bench that made o can see field f.
+func (o Observation) Has(f vocab.Field) bool { return o.Can.Has(f) }
 
 // State is the short form used in tables and reports, e.g. "output high driven" or
 // "input pulled pull-up"; fields the bench cannot see are left out ("input" on a bench that
@@ -112,11 +96,11 @@ func (o Observation) State() string {
 			parts = append(parts, v)
 		}
 	}
-	add(o.Direction)
-	add(map[string]string{"0": "low", "1": "high"}[o.Level])
-	add(o.Drive)
-	if o.Drive != Driven {
-		add(o.Pull)
+	add(string(o.Direction))
+	add(o.Level.Word())
+	add(string(o.Drive))
+	if o.Drive != vocab.Driven {
+		add(string(o.Pull))
 	}
 	if len(parts) == 0 {
 		return Unknown
@@ -126,17 +110,17 @@ func (o Observation) State() string {
 
 // Platform holds the facts an observation depends on.
 type Platform struct {
-	Kernel  string `json:"kernel"`            // kernel release
-	Bench   string `json:"bench"`             // bench kind, e.g. gpio-sim
-	Driver  string `json:"driver"`            // the chip's driver, e.g. gpio-sim, pinctrl-bcm2835
-	Persist string `json:"persist,omitempty"` // pinctrl_bcm2835.persist_gpio_outputs where that module exists
+	Kernel  string          `json:"kernel"`            // kernel release
+	Bench   vocab.BenchKind `json:"bench"`             // bench kind, e.g. gpio-sim
+	Driver  string          `json:"driver"`            // the chip's driver, e.g. gpio-sim, pinctrl-bcm2835
+	Persist vocab.Persist   `json:"persist,omitempty"` // pinctrl_bcm2835.persist_gpio_outputs where that module exists
 }
 
 // PersistParam is where the Raspberry Pi pinctrl driver's persist_gpio_outputs parameter lives.
 const PersistParam = "/sys/module/pinctrl_bcm2835/parameters/persist_gpio_outputs"
 
 // ReadPlatform reads the platform facts for a chip (e.g. gpiochip3) on the running kernel.
-func ReadPlatform(bench, chipName string) Platform {
+func ReadPlatform(bench vocab.BenchKind, chipName string) Platform {
 	p := Platform{Kernel: KernelRelease(), Bench: bench, Driver: Unknown}
 	// The gpiochip device itself is bound to gpiolib's stub driver; the chip's real driver is
 	// its parent's, e.g. /sys/devices/platform/gpio-sim.0/driver -> .../gpio-sim.
@@ -146,7 +130,7 @@ func ReadPlatform(bench, chipName string) Platform {
 		}
 	}
 	if b, err := os.ReadFile(PersistParam); err == nil {
-		p.Persist = strings.TrimSpace(string(b))
+		p.Persist = vocab.ParsePersist(string(b))
 	}
 	return p
 }
@@ -177,7 +161,7 @@ func WriteTable(w io.Writer, obs []Observation) error {
 		if p.Persist != "" {
 			fmt.Fprintf(tw, ", persist_gpio_outputs %s", p.Persist)
 		}
-		fmt.Fprintf(tw, "; sees: %s\n", strings.Join(obs[0].Can, ", "))
+		fmt.Fprintf(tw, "; sees: %s\n", strings.Join(vocab.Strings(obs[0].Can.Fields()), ", "))
 	}
 	return tw.Flush()
 }

@@ -1,20 +1,29 @@
 package observe
 
 import (
+	"encoding/json"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
+var all = vocab.See(vocab.FieldDirection, vocab.FieldLevel, vocab.FieldDrive, vocab.FieldPull, vocab.FieldOwner)
+
 func TestState(t *testing.T) {
-	all := []string{CanDirection, CanLevel, CanDrive, CanPull, CanOwner}
 	for _, tc := range []struct {
-		dir, level, drive, pull, want string
+		dir   vocab.Direction
+		level vocab.Level
+		drive vocab.Drive
+		pull  vocab.Pull
+		want  string
 	}{
-		{Output, "1", Driven, PullUp, "output high driven"},
-		{Input, "0", Pulled, PullDown, "input low pulled pull-down"},
-		{Input, Unknown, Floating, PullNone, "input floating none"},
-		{Input, Unknown, Unknown, Unknown, "input"},
-		{Unknown, Unknown, Unknown, Unknown, "unknown"},
+		{vocab.Output, vocab.High, vocab.Driven, vocab.PullUp, "output high driven"},
+		{vocab.Input, vocab.Low, vocab.Pulled, vocab.PullDown, "input low pulled pull-down"},
+		{vocab.Input, vocab.LevelUnknown, vocab.Floating, vocab.PullNone, "input floating none"},
+		{vocab.Input, vocab.LevelUnknown, vocab.DriveUnknown, vocab.PullUnknown, "input"},
+		{vocab.DirectionUnknown, vocab.LevelUnknown, vocab.DriveUnknown, vocab.PullUnknown, "unknown"},
 	} {
 		o := New("c", "l", 0, all, Platform{})
 		o.Direction, o.Level, o.Drive, o.Pull = tc.dir, tc.level, tc.drive, tc.pull
@@ -22,15 +31,51 @@ func TestState(t *testing.T) {
 			t.Errorf("State(%+v) = %q, want %q", tc, got, tc.want)
 		}
 	}
-	if o := New("c", "l", 0, []string{CanDirection}, Platform{}); o.Has(CanLevel) || !o.Has(CanDirection) {
+	if o := New("c", "l", 0, vocab.See(vocab.FieldDirection), Platform{}); o.Has(vocab.FieldLevel) || !o.Has(vocab.FieldDirection) {
 		t.Error("Has should follow Can")
 	}
 }
 
+// The JSON of an observation keeps the words it had when its fields were plain strings, so
+// evidence written by older gpiohil runs still reads.
+func TestJSONWords(t *testing.T) {
+	o := New("gpiohil-a", "GPIO17", 3, all, Platform{Kernel: "6.12", Bench: vocab.KindGPIOSim, Driver: "gpio-sim", Persist: vocab.PersistOff})
+	o.Direction, o.Level, o.Drive, o.Pull, o.Owner, o.Consumer = vocab.Output, vocab.High, vocab.Driven, vocab.PullNone, vocab.Used, "gpioset"
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"chip":"gpiohil-a","line":"GPIO17","offset":3,"direction":"output","level":"1","drive":"driven","pull":"none","owner":"used","consumer":"gpioset","can":["direction","level","drive","pull","owner"],"evidence":null,"platform":{"kernel":"6.12","bench":"gpio-sim","driver":"gpio-sim","persist":"N"}}`
+	if string(b) != want {
+		t.Errorf("JSON:\n%s\nwant\n%s", b, want)
+	}
+	var back Observation
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.State() != o.State() || back.Can != o.Can || back.Consumer != o.Consumer || back.Platform != o.Platform {
+		t.Errorf("read back %+v, want %+v", back, o)
+	}
+	if err := json.Unmarshal([]byte(strings.Replace(string(b), `"owner"]`, `"smell"]`, 1)), &back); err == nil {
+		t.Error("an unknown capability should not read")
+	}
+}
+
+func TestValue(t *testing.T) {
+	o := New("c", "l", 0, all, Platform{})
+	o.Direction, o.Level, o.Drive, o.Pull, o.Owner, o.Consumer = vocab.Input, vocab.Low, vocab.Pulled, vocab.PullDown, vocab.Used, "x"
+	want := map[vocab.Field]string{vocab.FieldDirection: "input", vocab.FieldLevel: "0", vocab.FieldDrive: "pulled",
+		vocab.FieldPull: "pull-down", vocab.FieldOwner: "used", vocab.FieldConsumer: "x"}
+	for _, f := range vocab.Fields {
+		if got := o.Value(f); got != want[f] {
+			t.Errorf("Value(%s) = %q, want %q", f, got, want[f])
+		}
+	}
+}
+
 func ExampleWriteTable() {
-	o := New("gpiohil-a", "GPIO17", 0, []string{CanDirection, CanLevel, CanDrive, CanPull, CanOwner},
-		Platform{Kernel: "6.12.117", Bench: "gpio-sim", Driver: "gpio-sim"})
-	o.Direction, o.Level, o.Drive, o.Pull, o.Owner = Input, "1", Pulled, PullUp, Free
+	o := New("gpiohil-a", "GPIO17", 0, all, Platform{Kernel: "6.12.117", Bench: vocab.KindGPIOSim, Driver: "gpio-sim"})
+	o.Direction, o.Level, o.Drive, o.Pull, o.Owner = vocab.Input, vocab.High, vocab.Pulled, vocab.PullUp, vocab.Free
 	WriteTable(os.Stdout, []Observation{o})
 	// Output:
 	// CHIP       LINE    OFFSET  DIRECTION  LEVEL  DRIVE   PULL     OWNER  CONSUMER

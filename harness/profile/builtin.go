@@ -52,3 +52,31 @@ func Lookup(name string) (*Profile, error) {
 	}
 	return nil, fmt.Errorf("profile %q: %w among the built-in profiles (%s)", name, ErrNotFound, strings.Join(names, ", "))
 }
+
+// Resolve returns the profiles a list names: each entry is a built-in profile's name, or the
+// path of a profile file (anything with a "/" or a "."); an empty list means every built-in
+// profile. The first entry that does not resolve is the error, naming it.
+func Resolve(names []string) ([]*Profile, error) {
+	if len(names) == 0 {
+		return Builtin()
+	}
+	var ps []*Profile
+	for _, name := range names {
+		var p *Profile
+		var err error
+		if IsFile(name) {
+			p, err = Load(name)
+		} else {
+			p, err = Lookup(name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// IsFile reports whether a name given to Resolve is a profile file rather than a built-in
+// profile's name.
+func IsFile(name string) bool { return strings.ContainsAny(name, "/.") }

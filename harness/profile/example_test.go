@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 func ExampleProfile_Command() {
@@ -11,11 +12,11 @@ func ExampleProfile_Command() {
 	if err != nil {
 		panic(err)
 	}
-	line := profile.Vars{Chip: "/dev/gpiochip3", Offset: 5, Value: 1, Bias: profile.Disabled}
-	argv, err := p.Command(profile.Hold, line)
+	line := profile.Vars{Chip: "/dev/gpiochip3", Offset: 5, Value: 1, Bias: vocab.BiasDisabled}
+	argv, err := p.Command(vocab.Hold, line)
 	fmt.Println(argv, err)
 
-	_, err = p.Command(profile.HoldCleanup, line)
+	_, err = p.Command(vocab.HoldCleanup, line)
 	fmt.Println(err)
 	// Output:
 	// [gpioset --mode=signal --bias=disable /dev/gpiochip3 5=1] <nil>

@@ -34,7 +34,7 @@ func (p *Profile) Installed() (ok bool, reason string) {
 		}
 		return false, r
 	}
-	requires, err := render(p.host.requires, Vars{Self: Self()})
+	requires, err := render(p.host.requires, templateData{Self: Self()})
 	if err != nil {
 		return why("profile %s: requires: %v", p.Name, err)
 	}
@@ -105,7 +105,7 @@ var versions sync.Map // *Profile -> string
 
 // probe renders and runs a host command, returning its combined output.
 func (p *Profile) probe(ctx context.Context, ts []*template.Template) ([]string, []byte, error) {
-	argv, err := render(ts, Vars{Self: Self()})
+	argv, err := render(ts, templateData{Self: Self()})
 	if err != nil {
 		return nil, nil, err
 	}

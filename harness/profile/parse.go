@@ -1,8 +1,6 @@
 package profile
 
 import (
-	"github.com/gpiohil/gpiohil/harness/yamlcheck"
-
 	"fmt"
 	"os"
 	"reflect"
@@ -14,6 +12,9 @@ import (
 	"text/template/parse"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/harness/yamlcheck"
 )
 
 // Load reads and checks the profile file at path.
@@ -36,7 +37,7 @@ func Parse(file string, data []byte) (*Profile, error) {
 		return nil, &Error{File: file, Line: 1,
 			Msg: "empty profile; want a mapping with name, description, requires and actions"}
 	}
-	d := &decoder{file: file, commands: map[ActionName][]*yaml.Node{}, host: map[string][]*yaml.Node{}}
+	d := &decoder{file: file, commands: map[vocab.Action][]*yaml.Node{}, host: map[string][]*yaml.Node{}}
 	return d.profile(root)
 }
 
@@ -45,7 +46,7 @@ var (
 	templateErrRE  = regexp.MustCompile(`^template: t:(\d+):(?:\d+:)?\s*(?:executing "t" )?(.*)$`)
 	hostVarNames   = []string{"Self"}
 	actionVarNames = func() []string {
-		t := reflect.TypeFor[Vars]()
+		t := reflect.TypeFor[templateData]()
 		names := make([]string, t.NumField())
 		for i := range names {
 			names[i] = t.Field(i).Name
@@ -54,15 +55,15 @@ var (
 	}()
 	// sample is what commands are rendered with at load time to catch
 	// templates that parse but fail to execute.
-	sample = Vars{Self: "/usr/bin/gpiohil", Chip: "/dev/gpiochip0", ChipName: "gpiochip0",
+	sample = templateData{Self: "/usr/bin/gpiohil", Chip: "/dev/gpiochip0", ChipName: "gpiochip0",
 		ChipLabel: "gpio-sim.0-node0", Line: "GPIO17", Offset: 17, SysfsNumber: 529}
 )
 
 // decoder walks the YAML node tree of one file, checking as it goes.
 type decoder struct {
 	file     string
-	commands map[ActionName][]*yaml.Node // command element nodes, for late checks
-	host     map[string][]*yaml.Node     // requires, check-command, version-command element nodes
+	commands map[vocab.Action][]*yaml.Node // command element nodes, for late checks
+	host     map[string][]*yaml.Node       // requires, check-command, version-command element nodes
 }
 
 func (d *decoder) errf(n *yaml.Node, format string, args ...any) error {
@@ -103,7 +104,7 @@ func (d *decoder) fields(n *yaml.Node, what string, at *yaml.Node, fs []field) e
 }
 
 func (d *decoder) profile(root *yaml.Node) (*Profile, error) {
-	p := &Profile{File: d.file, BiasWords: map[Bias]string{}, Actions: map[ActionName]*Action{}}
+	p := &Profile{File: d.file, BiasWords: map[vocab.Bias]string{}, Actions: map[vocab.Action]*Action{}}
 	var matchNode *yaml.Node
 	err := d.fields(root, "profile", nil, []field{
 		{Key: "name", Required: true, Decode: func(v *yaml.Node) (err error) {
@@ -143,7 +144,7 @@ func (d *decoder) profile(root *yaml.Node) (*Profile, error) {
 			return nil
 		}},
 		{Key: "bench-kinds", Required: false, Decode: func(v *yaml.Node) (err error) {
-			p.BenchKinds, err = enumList(d, v, "bench kind", "in bench-kinds", BenchKinds)
+			p.BenchKinds, err = enumList(d, v, "bench kind", "in bench-kinds", vocab.BenchKinds)
 			return err
 		}},
 		{Key: "bias-words", Required: false, Decode: func(v *yaml.Node) error { return d.biasWords(p, v) }},
@@ -172,7 +173,7 @@ func (d *decoder) biasWords(p *Profile, n *yaml.Node) error {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], deref(n.Content[i+1])
-		b, err := enum(d, k, "bias", "in bias-words", Biases)
+		b, err := enum(d, k, "bias", "in bias-words", vocab.Biases)
 		if err != nil {
 			return err
 		}
@@ -191,11 +192,11 @@ func (d *decoder) actions(p *Profile, n *yaml.Node) error {
 		return d.errf(n, "actions must be a mapping from action name to action, got %s", describe(n))
 	}
 	if len(n.Content) == 0 {
-		return d.errf(n, "actions is empty; want at least one of: %s", joinAny(ActionNames))
+		return d.errf(n, "actions is empty; want at least one of: %s", joinAny(vocab.Actions))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], deref(n.Content[i+1])
-		name, err := enum(d, k, "action", "", ActionNames)
+		name, err := enum(d, k, "action", "", vocab.Actions)
 		if err != nil {
 			return err
 		}
@@ -209,9 +210,9 @@ func (d *decoder) actions(p *Profile, n *yaml.Node) error {
 	return nil
 }
 
-func (d *decoder) action(name ActionName, key, n *yaml.Node) (*Action, error) {
-	alwaysHolds := name == Hold || name == HoldCleanup
-	a := &Action{Name: name, Line: key.Line, Holds: alwaysHolds, SupportsBias: []Bias{AsIs},
+func (d *decoder) action(name vocab.Action, key, n *yaml.Node) (*Action, error) {
+	alwaysHolds := name == vocab.Hold || name == vocab.HoldCleanup
+	a := &Action{Name: name, Line: key.Line, Holds: alwaysHolds, SupportsBias: []vocab.Bias{vocab.BiasAsIs},
 		Promises: Promises{AfterExit: Unspecified, AfterSignal: Unspecified, AfterKill: Unspecified}}
 	what := fmt.Sprintf("action %q", name)
 	err := d.fields(n, what, key, []field{
@@ -226,7 +227,7 @@ func (d *decoder) action(name ActionName, key, n *yaml.Node) (*Action, error) {
 			return err
 		}},
 		{Key: "supports-bias", Required: false, Decode: func(v *yaml.Node) (err error) {
-			if a.SupportsBias, err = enumList(d, v, "bias", "in supports-bias of "+what, Biases); err == nil && len(a.SupportsBias) == 0 {
+			if a.SupportsBias, err = enumList(d, v, "bias", "in supports-bias of "+what, vocab.Biases); err == nil && len(a.SupportsBias) == 0 {
 				err = d.errf(v, "supports-bias of %s is empty; want at least as-is", what)
 			}
 			return err
@@ -390,7 +391,7 @@ func (d *decoder) renderAction(p *Profile, a *Action) error {
 	for _, b := range a.SupportsBias {
 		for value := range 2 {
 			v := sample
-			v.Value, v.Bias = value, Bias(p.biasWord(b))
+			v.Value, v.Bias = value, p.biasWord(b)
 			what := fmt.Sprintf("command of action %q (bias %s, value %d)", a.Name, b, value)
 			if err := d.renderArgv(a.templates, d.commands[a.Name], what, v); err != nil {
 				return err
@@ -402,7 +403,7 @@ func (d *decoder) renderAction(p *Profile, a *Action) error {
 
 // renderArgv executes the templates made from nodes with v; the first one,
 // the program, must not render empty.
-func (d *decoder) renderArgv(ts []*template.Template, nodes []*yaml.Node, what string, v Vars) error {
+func (d *decoder) renderArgv(ts []*template.Template, nodes []*yaml.Node, what string, v templateData) error {
 	for i, t := range ts {
 		var out strings.Builder
 		if err := t.Execute(&out, v); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // head is a valid start of a profile; the cases below add actions to it, so
@@ -110,12 +111,12 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Actions[profile.Hold].Holds || p.Actions[profile.SetOutput].Holds {
+	if !p.Actions[vocab.Hold].Holds || p.Actions[vocab.SetOutput].Holds {
 		t.Errorf("holds: hold %v, set-output %v; want true, false",
-			p.Actions[profile.Hold].Holds, p.Actions[profile.SetOutput].Holds)
+			p.Actions[vocab.Hold].Holds, p.Actions[vocab.SetOutput].Holds)
 	}
-	a := p.Actions[profile.SetOutput]
-	if len(a.SupportsBias) != 1 || a.SupportsBias[0] != profile.AsIs {
+	a := p.Actions[vocab.SetOutput]
+	if len(a.SupportsBias) != 1 || a.SupportsBias[0] != vocab.BiasAsIs {
 		t.Errorf("supports-bias = %v; want [as-is]", a.SupportsBias)
 	}
 	want := profile.Promises{AfterExit: profile.Unspecified, AfterSignal: profile.Unspecified, AfterKill: profile.Unspecified}
@@ -125,7 +126,7 @@ func TestParseDefaults(t *testing.T) {
 	if a.Line != 7 {
 		t.Errorf("line = %d; want 7", a.Line)
 	}
-	if got := p.Names(); len(got) != 2 || got[0] != profile.SetOutput || got[1] != profile.Hold {
+	if got := p.Names(); len(got) != 2 || got[0] != vocab.SetOutput || got[1] != vocab.Hold {
 		t.Errorf("Names() = %v; want [set-output hold]", got)
 	}
 }

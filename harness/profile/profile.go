@@ -1,8 +1,6 @@
 package profile
 
 import (
-	"github.com/gpiohil/gpiohil/harness/yamlcheck"
-
 	"errors"
 	"fmt"
 	"os"
@@ -12,37 +10,11 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+
+	"github.com/gpiohil/gpiohil/harness/runenv"
+	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/harness/yamlcheck"
 )
-
-// Bias is a line bias in the harness's own words.
-type Bias string
-
-// The biases an action can be asked to apply.
-const (
-	AsIs     Bias = "as-is"
-	Disabled Bias = "disabled"
-	PullUp   Bias = "pull-up"
-	PullDown Bias = "pull-down"
-)
-
-// Biases lists every known bias.
-var Biases = []Bias{AsIs, Disabled, PullUp, PullDown}
-
-// ActionName names one of the standard actions a profile may provide.
-type ActionName string
-
-// The standard actions; the package documentation says what each one does.
-const (
-	SetOutput   ActionName = "set-output"
-	SetInput    ActionName = "set-input"
-	Cleanup     ActionName = "cleanup"
-	Hold        ActionName = "hold"
-	HoldCleanup ActionName = "hold-cleanup"
-	Crash       ActionName = "crash"
-)
-
-// ActionNames lists every known action, in the order reports show them.
-var ActionNames = []ActionName{SetOutput, SetInput, Cleanup, Hold, HoldCleanup, Crash}
 
 // Promise is what a tool's documentation says about a line after the process ends.
 type Promise string
@@ -59,11 +31,6 @@ const (
 // PromiseValues lists every known promise.
 var PromiseValues = []Promise{Keeps, Input, InputNoPull, ReleasedUndefined, Unspecified}
 
-// BenchKinds lists the bench kinds a profile may name in bench-kinds: a
-// gpio-sim chip (on the host or in the VM), the emulated Raspberry Pi 3 and a
-// real Raspberry Pi.
-var BenchKinds = []string{"gpio-sim", "vm-rpi3", "rpi"}
-
 // Promises records what the tool's documentation promises about the line once
 // the process has ended in each way. Unset entries are Unspecified.
 type Promises struct {
@@ -75,10 +42,10 @@ type Promises struct {
 
 // Action is one standard action of a profile.
 type Action struct {
-	Name         ActionName
+	Name         vocab.Action
 	Command      []string // argv templates, as written in the file
 	Holds        bool     // true: keeps the line until signalled; false: ends by itself
-	SupportsBias []Bias
+	SupportsBias []vocab.Bias
 	Ready        string // text printed once the lines are set; "" if the tool prints none
 	Promises     Promises
 	Line         int // line of the action in the profile file
@@ -96,10 +63,10 @@ type Profile struct {
 	Requires       []string
 	CheckCommand   []string
 	VersionCommand []string
-	VersionMatch   string // regexp; "" if any version will do
-	BenchKinds     []string
-	BiasWords      map[Bias]string
-	Actions        map[ActionName]*Action
+	VersionMatch   string            // regexp; "" if any version will do
+	BenchKinds     []vocab.BenchKind // the benches it makes sense on; empty means all
+	BiasWords      map[vocab.Bias]string
+	Actions        map[vocab.Action]*Action
 
 	versionRE *regexp.Regexp
 	host      hostTemplates
@@ -110,8 +77,8 @@ type hostTemplates struct {
 	requires, check, version []*template.Template
 }
 
-// Vars are the values a command template can use. Zero Bias means AsIs; an
-// empty Self means [Self]().
+// Vars are what an action is asked to do on which line. Zero Bias means as-is;
+// an empty Self means [Self]().
 type Vars struct {
 	Self        string
 	Chip        string
@@ -120,13 +87,28 @@ type Vars struct {
 	Line        string
 	Offset      int
 	Value       int
-	Bias        Bias
+	Bias        vocab.Bias
 	SysfsNumber int
 }
 
-// SelfEnv names the environment variable that tells profiles where the
-// gpiohil binary is, for test binaries and suites that are not gpiohil itself.
-const SelfEnv = "GPIOHIL_BIN"
+// templateData is what a command template sees: Vars, with Bias spelled in
+// the tool's own word (bias-words).
+type templateData struct {
+	Self        string
+	Chip        string
+	ChipName    string
+	ChipLabel   string
+	Line        string
+	Offset      int
+	Value       int
+	Bias        string
+	SysfsNumber int
+}
+
+func (p *Profile) data(v Vars) templateData {
+	return templateData{Self: v.Self, Chip: v.Chip, ChipName: v.ChipName, ChipLabel: v.ChipLabel, Line: v.Line,
+		Offset: v.Offset, Value: v.Value, Bias: p.biasWord(v.Bias), SysfsNumber: v.SysfsNumber}
+}
 
 // Self returns the path of the gpiohil binary used for {{.Self}}: $GPIOHIL_BIN
 // if set; else the running executable if it is named gpiohil; else gpiohil
@@ -134,7 +116,7 @@ const SelfEnv = "GPIOHIL_BIN"
 // It never returns another program, such as a test binary, which would run
 // its tests when asked to "drive".
 func Self() string {
-	if s := os.Getenv(SelfEnv); s != "" {
+	if s := runenv.Bin(); s != "" {
 		return s
 	}
 	if exe, err := os.Executable(); err == nil && filepath.Base(exe) == "gpiohil" {
@@ -162,8 +144,8 @@ type Error = yamlcheck.Error
 // empty) or a bias the action does not support. It matches [ErrUnsupported].
 type UnsupportedError struct {
 	Profile string
-	Action  ActionName
-	Bias    Bias
+	Action  vocab.Action
+	Bias    vocab.Bias
 	Known   []string // the actions, or the biases, that are supported
 }
 
@@ -179,10 +161,10 @@ func (e *UnsupportedError) Error() string {
 func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }
 
 // Names returns the names of the actions the profile provides, in the order
-// of [ActionNames].
-func (p *Profile) Names() []ActionName {
-	var names []ActionName
-	for _, n := range ActionNames {
+// of [vocab.Actions].
+func (p *Profile) Names() []vocab.Action {
+	var names []vocab.Action
+	for _, n := range vocab.Actions {
 		if p.Actions[n] != nil {
 			names = append(names, n)
 		}
@@ -193,20 +175,20 @@ func (p *Profile) Names() []ActionName {
 // Command renders the argv of an action for the given line. It returns an
 // error matching [ErrUnsupported] if the profile does not provide the action
 // or the action does not support v.Bias.
-func (p *Profile) Command(name ActionName, v Vars) ([]string, error) {
+func (p *Profile) Command(name vocab.Action, v Vars) ([]string, error) {
 	a := p.Actions[name]
 	if a == nil {
-		return nil, &UnsupportedError{Profile: p.Name, Action: name, Known: strs(p.Names())}
+		return nil, &UnsupportedError{Profile: p.Name, Action: name, Known: vocab.Strings(p.Names())}
 	}
 	if v.Bias == "" {
-		v.Bias = AsIs
+		v.Bias = vocab.BiasAsIs
 	}
-	if !slices.Contains(Biases, v.Bias) {
+	if !slices.Contains(vocab.Biases, v.Bias) {
 		return nil, fmt.Errorf("profile %s: unknown bias %q for action %q; known biases: %s",
-			p.Name, v.Bias, name, joinAny(Biases))
+			p.Name, v.Bias, name, joinAny(vocab.Biases))
 	}
 	if !slices.Contains(a.SupportsBias, v.Bias) {
-		return nil, &UnsupportedError{Profile: p.Name, Action: name, Bias: v.Bias, Known: strs(a.SupportsBias)}
+		return nil, &UnsupportedError{Profile: p.Name, Action: name, Bias: v.Bias, Known: vocab.Strings(a.SupportsBias)}
 	}
 	if v.Value != 0 && v.Value != 1 {
 		return nil, fmt.Errorf("profile %s: value %d for action %q; want 0 or 1", p.Name, v.Value, name)
@@ -217,8 +199,7 @@ func (p *Profile) Command(name ActionName, v Vars) ([]string, error) {
 	if v.ChipName == "" && strings.HasPrefix(v.Chip, "/dev/") {
 		v.ChipName = strings.TrimPrefix(v.Chip, "/dev/")
 	}
-	v.Bias = Bias(p.biasWord(v.Bias))
-	argv, err := render(a.templates, v)
+	argv, err := render(a.templates, p.data(v))
 	if err != nil {
 		return nil, fmt.Errorf("profile %s: action %q: %w", p.Name, name, err)
 	}
@@ -226,7 +207,7 @@ func (p *Profile) Command(name ActionName, v Vars) ([]string, error) {
 }
 
 // biasWord returns the tool's spelling of b.
-func (p *Profile) biasWord(b Bias) string {
+func (p *Profile) biasWord(b vocab.Bias) string {
 	if w, ok := p.BiasWords[b]; ok {
 		return w
 	}
@@ -234,7 +215,7 @@ func (p *Profile) biasWord(b Bias) string {
 }
 
 // render executes argv templates, dropping elements that render empty.
-func render(ts []*template.Template, v Vars) ([]string, error) {
+func render(ts []*template.Template, v templateData) ([]string, error) {
 	argv := make([]string, 0, len(ts))
 	for _, t := range ts {
 		var b strings.Builder
@@ -251,12 +232,4 @@ func render(ts []*template.Template, v Vars) ([]string, error) {
 	return argv, nil
 }
 
-func strs[T ~string](xs []T) []string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = string(x)
-	}
-	return s
-}
-
-func joinAny[T ~string](xs []T) string { return strings.Join(strs(xs), ", ") }
+func joinAny[T ~string](xs []T) string { return strings.Join(vocab.Strings(xs), ", ") }

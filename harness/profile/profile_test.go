@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/runenv"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 var line3 = profile.Vars{Chip: "/dev/gpiochip3", ChipLabel: "gpio-sim.0-node0", Line: "L5",
@@ -62,24 +64,24 @@ func TestLookupUnknown(t *testing.T) {
 func TestCommand(t *testing.T) {
 	for _, tc := range []struct {
 		profile string
-		action  profile.ActionName
-		bias    profile.Bias
+		action  vocab.Action
+		bias    vocab.Bias
 		value   int
 		want    []string
 	}{
-		{"libgpiod-v1", profile.SetOutput, profile.Disabled, 1,
+		{"libgpiod-v1", vocab.SetOutput, vocab.BiasDisabled, 1,
 			[]string{"gpioset", "--bias=disable", "/dev/gpiochip3", "5=1"}},
-		{"libgpiod-v1", profile.Hold, "", 0,
+		{"libgpiod-v1", vocab.Hold, "", 0,
 			[]string{"gpioset", "--mode=signal", "--bias=as-is", "/dev/gpiochip3", "5=0"}},
-		{"libgpiod-v1", profile.SetInput, profile.PullUp, 0,
+		{"libgpiod-v1", vocab.SetInput, vocab.BiasPullUp, 0,
 			[]string{"gpioget", "--bias=pull-up", "/dev/gpiochip3", "5"}},
-		{"libgpiod-v2", profile.SetOutput, profile.AsIs, 1,
+		{"libgpiod-v2", vocab.SetOutput, vocab.BiasAsIs, 1,
 			[]string{"gpioset", "--toggle=0", "--chip=/dev/gpiochip3", "5=1"}},
-		{"libgpiod-v2", profile.Hold, profile.Disabled, 1,
+		{"libgpiod-v2", vocab.Hold, vocab.BiasDisabled, 1,
 			[]string{"gpioset", "--chip=/dev/gpiochip3", "--bias=disabled", "5=1"}},
-		{"gpiohil-drive", profile.HoldCleanup, profile.PullDown, 1,
+		{"gpiohil-drive", vocab.HoldCleanup, vocab.BiasPullDown, 1,
 			[]string{"/opt/gpiohil", "drive", "--chip", "/dev/gpiochip3", "--mode", "hold-cleanup", "--bias", "pull-down", "5=1"}},
-		{"gpiohil-drive", profile.Crash, profile.AsIs, 0,
+		{"gpiohil-drive", vocab.Crash, vocab.BiasAsIs, 0,
 			[]string{"/opt/gpiohil", "drive", "--chip", "/dev/gpiochip3", "--mode", "panic", "--bias", "as-is", "5=0"}},
 	} {
 		v := line3
@@ -98,7 +100,7 @@ func TestCommand(t *testing.T) {
 func TestCommandScripts(t *testing.T) {
 	v := line3
 	v.Value = 0
-	argv, err := mustLookup(t, "sysfs").Command(profile.Cleanup, v)
+	argv, err := mustLookup(t, "sysfs").Command(vocab.Cleanup, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +110,8 @@ func TestCommandScripts(t *testing.T) {
 		t.Errorf("sysfs cleanup:\n got %q\nwant sh -c %q", argv, want)
 	}
 
-	v.Bias = profile.PullUp
-	argv, err = mustLookup(t, "python3-libgpiod").Command(profile.Hold, v)
+	v.Bias = vocab.BiasPullUp
+	argv, err = mustLookup(t, "python3-libgpiod").Command(vocab.Hold, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +166,8 @@ func TestBuiltinScriptsCompile(t *testing.T) {
 func TestCommandErrors(t *testing.T) {
 	sysfs := mustLookup(t, "sysfs")
 	v := line3
-	v.Bias = profile.PullUp
-	_, err := sysfs.Command(profile.SetOutput, v)
+	v.Bias = vocab.BiasPullUp
+	_, err := sysfs.Command(vocab.SetOutput, v)
 	if !errors.Is(err, profile.ErrUnsupported) {
 		t.Errorf("sysfs set-output with pull-up: %v; want ErrUnsupported", err)
 	}
@@ -173,29 +175,29 @@ func TestCommandErrors(t *testing.T) {
 		t.Errorf("error:\n got %s\nwant %s", err, want)
 	}
 
-	_, err = mustLookup(t, "libgpiod-v1").Command(profile.Cleanup, line3)
+	_, err = mustLookup(t, "libgpiod-v1").Command(vocab.Cleanup, line3)
 	if want := `profile libgpiod-v1: action "cleanup" not supported by the tool; it provides: set-output, set-input, hold`; err == nil || err.Error() != want {
 		t.Errorf("libgpiod-v1 cleanup:\n got %v\nwant %s", err, want)
 	}
 	var ue *profile.UnsupportedError
-	if !errors.As(err, &ue) || ue.Action != profile.Cleanup {
+	if !errors.As(err, &ue) || ue.Action != vocab.Cleanup {
 		t.Errorf("error %#v is not an *UnsupportedError for cleanup", err)
 	}
 
 	v = line3
 	v.Value = 2
-	if _, err := sysfs.Command(profile.SetOutput, v); err == nil || errors.Is(err, profile.ErrUnsupported) {
+	if _, err := sysfs.Command(vocab.SetOutput, v); err == nil || errors.Is(err, profile.ErrUnsupported) {
 		t.Errorf("value 2: %v; want an error that is not ErrUnsupported", err)
 	}
 	v = line3
 	v.Bias = "pullup"
-	if _, err := sysfs.Command(profile.SetOutput, v); err == nil || !strings.Contains(err.Error(), `unknown bias "pullup"`) {
+	if _, err := sysfs.Command(vocab.SetOutput, v); err == nil || !strings.Contains(err.Error(), `unknown bias "pullup"`) {
 		t.Errorf("bias pullup: %v; want unknown bias", err)
 	}
 }
 
 func TestSelf(t *testing.T) {
-	t.Setenv(profile.SelfEnv, "")
+	t.Setenv(runenv.EnvBin, "")
 	t.Setenv("PATH", t.TempDir())
 	if got := profile.Self(); got != "gpiohil" {
 		t.Errorf("Self() in a test binary with no gpiohil on PATH = %q; want %q", got, "gpiohil")
@@ -204,11 +206,11 @@ func TestSelf(t *testing.T) {
 	if want := "gpiohil not found on PATH; build gpiohil and set GPIOHIL_BIN to its path"; ok || reason != want {
 		t.Errorf("gpiohil-drive without gpiohil: Installed() = %v, %q; want false, %q", ok, reason, want)
 	}
-	t.Setenv(profile.SelfEnv, "/opt/gpiohil")
+	t.Setenv(runenv.EnvBin, "/opt/gpiohil")
 	if got := profile.Self(); got != "/opt/gpiohil" {
-		t.Errorf("Self() with %s set = %q; want /opt/gpiohil", profile.SelfEnv, got)
+		t.Errorf("Self() with %s set = %q; want /opt/gpiohil", runenv.EnvBin, got)
 	}
-	argv, err := mustLookup(t, "gpiohil-drive").Command(profile.Hold, profile.Vars{Chip: "/dev/gpiochip0"})
+	argv, err := mustLookup(t, "gpiohil-drive").Command(vocab.Hold, profile.Vars{Chip: "/dev/gpiochip0"})
 	if err != nil || argv[0] != "/opt/gpiohil" {
 		t.Errorf("Command without Self = %q, %v; want /opt/gpiohil first", argv, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // The Raspberry Pi-only tools are profiles for the rpi bench alone. Where they are missing, as
@@ -13,10 +14,10 @@ import (
 func TestPiProfiles(t *testing.T) {
 	for _, name := range []string{"rpi-gpio", "rpi-lgpio", "gpiozero-lgpio", "pigpio"} {
 		p := mustLookup(t, name)
-		if !slices.Equal(p.BenchKinds, []string{"rpi"}) {
+		if !slices.Equal(p.BenchKinds, []vocab.BenchKind{vocab.KindRPi}) {
 			t.Errorf("%s: bench-kinds %v; want [rpi]", name, p.BenchKinds)
 		}
-		for _, a := range []profile.ActionName{profile.SetOutput, profile.Cleanup, profile.Hold, profile.HoldCleanup} {
+		for _, a := range []vocab.Action{vocab.SetOutput, vocab.Cleanup, vocab.Hold, vocab.HoldCleanup} {
 			if p.Actions[a] == nil {
 				t.Errorf("%s: no %s action", name, a)
 			}
@@ -33,19 +34,19 @@ func TestPiProfileCommands(t *testing.T) {
 	v := profile.Vars{Chip: "/dev/gpiochip0", Line: "GPIO17", Offset: 17, Value: 1, Self: "/opt/gpiohil"}
 	for _, tc := range []struct {
 		profile string
-		action  profile.ActionName
-		bias    profile.Bias
+		action  vocab.Action
+		bias    vocab.Bias
 		want    string // a substring of the rendered argv, joined by spaces
 	}{
-		{"pigpio", profile.SetOutput, profile.AsIs, "pigs m 17 w w 17 1"},
-		{"pigpio", profile.SetOutput, profile.PullUp, "pigs m 17 w pud 17 u w 17 1"},
-		{"pigpio", profile.SetInput, profile.Disabled, "pigs m 17 r pud 17 o r 17"},
-		{"rpi-gpio", profile.SetOutput, profile.Disabled, "GPIO.setup(17, GPIO.OUT, initial=GPIO.HIGH)"},
-		{"rpi-gpio", profile.Cleanup, profile.Disabled, "GPIO.cleanup()"},
-		{"rpi-gpio", profile.SetInput, profile.PullDown, "GPIO.setup(17, GPIO.IN, pull_up_down=GPIO.PUD_DOWN)"},
-		{"rpi-lgpio", profile.SetOutput, profile.Disabled, `os.environ["RPI_LGPIO_CHIP"] = "gpiochip0".removeprefix("gpiochip")`},
-		{"gpiozero-lgpio", profile.SetOutput, profile.AsIs, "DigitalOutputDevice(17, initial_value=True)"},
-		{"gpiozero-lgpio", profile.SetInput, profile.Disabled, "DigitalInputDevice(17, pull_up=None, active_state=True)"},
+		{"pigpio", vocab.SetOutput, vocab.BiasAsIs, "pigs m 17 w w 17 1"},
+		{"pigpio", vocab.SetOutput, vocab.BiasPullUp, "pigs m 17 w pud 17 u w 17 1"},
+		{"pigpio", vocab.SetInput, vocab.BiasDisabled, "pigs m 17 r pud 17 o r 17"},
+		{"rpi-gpio", vocab.SetOutput, vocab.BiasDisabled, "GPIO.setup(17, GPIO.OUT, initial=GPIO.HIGH)"},
+		{"rpi-gpio", vocab.Cleanup, vocab.BiasDisabled, "GPIO.cleanup()"},
+		{"rpi-gpio", vocab.SetInput, vocab.BiasPullDown, "GPIO.setup(17, GPIO.IN, pull_up_down=GPIO.PUD_DOWN)"},
+		{"rpi-lgpio", vocab.SetOutput, vocab.BiasDisabled, `os.environ["RPI_LGPIO_CHIP"] = "gpiochip0".removeprefix("gpiochip")`},
+		{"gpiozero-lgpio", vocab.SetOutput, vocab.BiasAsIs, "DigitalOutputDevice(17, initial_value=True)"},
+		{"gpiozero-lgpio", vocab.SetInput, vocab.BiasDisabled, "DigitalInputDevice(17, pull_up=None, active_state=True)"},
 	} {
 		v.Bias = tc.bias
 		argv, err := mustLookup(t, tc.profile).Command(tc.action, v)
@@ -59,8 +60,8 @@ func TestPiProfileCommands(t *testing.T) {
 	}
 	// RPi.GPIO refuses a pull on an output; gpiozero cannot set one either.
 	for _, name := range []string{"rpi-gpio", "rpi-lgpio", "gpiozero-lgpio"} {
-		v.Bias = profile.PullUp
-		if _, err := mustLookup(t, name).Command(profile.SetOutput, v); err == nil {
+		v.Bias = vocab.BiasPullUp
+		if _, err := mustLookup(t, name).Command(vocab.SetOutput, v); err == nil {
 			t.Errorf("%s set-output with a pull-up rendered; want ErrUnsupported", name)
 		}
 	}

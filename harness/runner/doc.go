@@ -4,24 +4,24 @@
 //
 // Typical use, with an action from a tool profile:
 //
-//	argv, err := p.Command(profile.Hold, vars)
+//	argv, err := p.Command(vocab.Hold, vars)
 //	...
 //	res, err := runner.Run(ctx, runner.Spec{
 //		Argv:   argv,                        // gpioset --mode=signal ... /dev/gpiochip3 5=1
-//		Ready:  p.Actions[profile.Hold].Ready, // "" for gpioset: wait Settle instead
-//		Ending: runner.SIGTERM,
+//		Ready:  p.Actions[vocab.Hold].Ready, // "" for gpioset: wait Settle instead
+//		Ending: vocab.SIGTERM,
 //	})
 //	// The tool is gone: observe the line now. res.Signal or res.ExitCode say how it
 //	// ended, res.Stdout and res.Stderr what it said.
 //
 // # Endings
 //
-//   - [Exit]: the tool ends by itself (gpioset v1's default mode, a script that
+//   - [vocab.Exit]: the tool ends by itself (gpioset v1's default mode, a script that
 //     sets a line and returns).
-//   - [SIGINT], [SIGTERM], [SIGKILL]: a holding tool is signalled once it has
+//   - [vocab.SIGINT], [vocab.SIGTERM], [vocab.SIGKILL]: a holding tool is signalled once it has
 //     settled, the way Ctrl-C, systemd or kill -9 would. The signal goes to
 //     the tool's whole process group, as a terminal's Ctrl-C does.
-//   - [ParentDeath]: the tool runs as the child of an intermediate parent
+//   - [vocab.ParentDeath]: the tool runs as the child of an intermediate parent
 //     process, which is SIGKILLed once the tool has settled. Most tools do
 //     not notice; a tool that set PR_SET_PDEATHSIG or watches its parent dies
 //     too. Run waits [ParentDeathGrace] and records in Result.SurvivedParent

@@ -13,11 +13,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"golang.org/x/sys/unix"
 )
 
 // parentEnv marks the process Run starts as the intermediate parent.
-const parentEnv = "GPIOHIL_RUNNER_PARENT"
+const parentEnv = runenv.EnvRunnerParent
 
 var (
 	parentHooked    atomic.Bool
@@ -32,7 +33,7 @@ var (
 // and waits to be killed, never returning; anywhere else it returns at once.
 func MaybeRunParent() {
 	parentHooked.Store(true)
-	if os.Getenv(parentEnv) != "1" {
+	if !runenv.IsRunnerParent() {
 		return
 	}
 	os.Exit(runParent(os.Args[1:]))

@@ -18,35 +18,13 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
-// Ending is how a run ends the tool.
-type Ending int
-
-// The endings; the package documentation describes each.
-const (
-	Exit Ending = iota
-	SIGINT
-	SIGTERM
-	SIGKILL
-	ParentDeath
-)
-
-// Endings lists every ending, in the order reports show them.
-var Endings = []Ending{Exit, SIGINT, SIGTERM, SIGKILL, ParentDeath}
-
-var endingNames = [...]string{"exit", "SIGINT", "SIGTERM", "SIGKILL", "parent-death"}
-
-func (e Ending) String() string {
-	if e < 0 || int(e) >= len(endingNames) {
-		return "Ending(" + strconv.Itoa(int(e)) + ")"
-	}
-	return endingNames[e]
-}
-
-// signal returns the signal a signal ending sends to the tool's group.
-func (e Ending) signal() syscall.Signal {
-	return map[Ending]syscall.Signal{SIGINT: unix.SIGINT, SIGTERM: unix.SIGTERM, SIGKILL: unix.SIGKILL}[e]
+// signalOf returns the signal a signal ending sends to the tool's group.
+func signalOf(e vocab.Ending) syscall.Signal {
+	return map[vocab.Ending]syscall.Signal{vocab.SIGINT: unix.SIGINT, vocab.SIGTERM: unix.SIGTERM, vocab.SIGKILL: unix.SIGKILL}[e]
 }
 
 const (
@@ -93,7 +71,7 @@ type Spec struct {
 	Env    []string      // the whole environment; nil means this process's environment
 	Dir    string        // working directory; "" means this process's
 	Name   string        // name in messages; "" means the base name of Argv[0]
-	Ending Ending        // how to end the tool
+	Ending vocab.Ending  // how to end the tool
 	Ready  string        // text on stdout or stderr meaning the tool has set its lines; replaces Settle
 	Settle time.Duration // wait before ending a holding tool without Ready; 0 means DefaultSettle
 	// Parent, for ParentDeath, is the program to start as the tool's intermediate parent: one
@@ -114,7 +92,7 @@ type Spec struct {
 // even together with an error.
 type Result struct {
 	Name      string
-	Ending    Ending
+	Ending    vocab.Ending
 	PID       int // the tool
 	PGID      int // the tool's process group
 	ParentPID int // the intermediate parent, for ParentDeath
@@ -177,8 +155,8 @@ func (e *NotFoundError) Unwrap() error { return exec.ErrNotFound }
 type HangError struct {
 	Name       string
 	Deadline   time.Duration
-	After      Ending // the ending that the tool did not follow; Exit if it was never signalled
-	Ready      string // the text the tool did not print, if it never settled
+	After      vocab.Ending // the ending that the tool did not follow; Exit if it was never signalled
+	Ready      string       // the text the tool did not print, if it never settled
 	LastOutput string
 }
 
@@ -187,8 +165,8 @@ func (e *HangError) Error() string {
 	switch {
 	case e.Ready != "":
 		what = fmt.Sprintf("did not print %q", e.Ready)
-	case e.After != Exit:
-		what = "did not exit after " + e.After.String()
+	case e.After != vocab.Exit:
+		what = "did not exit after " + e.After.Title()
 	}
 	return fmt.Sprintf("runner: %s %s within %v (killed); last output: %s", e.Name, what, e.Deadline, e.LastOutput)
 }
@@ -201,13 +179,13 @@ func (e *HangError) Unwrap() error { return ErrHung }
 type EarlyExitError struct {
 	Name       string
 	Status     string
-	Ending     Ending
+	Ending     vocab.Ending
 	LastOutput string
 }
 
 func (e *EarlyExitError) Error() string {
 	return fmt.Sprintf("runner: %s exited (%s) before it could be ended by %s; a holding action must run until then; last output: %s",
-		e.Name, e.Status, e.Ending, e.LastOutput)
+		e.Name, e.Status, e.Ending.Title(), e.LastOutput)
 }
 
 func (e *EarlyExitError) Unwrap() error { return ErrExitedEarly }
@@ -247,7 +225,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	if len(spec.Argv) == 0 || spec.Argv[0] == "" {
 		return nil, errors.New("runner: empty argv")
 	}
-	if spec.Ending < Exit || spec.Ending > ParentDeath {
+	if !spec.Ending.Valid() {
 		return nil, fmt.Errorf("runner: unknown ending %v", spec.Ending)
 	}
 	if spec.Settle == 0 {
@@ -256,7 +234,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	if spec.Deadline == 0 {
 		spec.Deadline = DefaultDeadline
 	}
-	if spec.Ending != Exit && spec.Ready == "" && spec.Settle >= spec.Deadline {
+	if spec.Ending != vocab.Exit && spec.Ready == "" && spec.Settle >= spec.Deadline {
 		return nil, fmt.Errorf("runner: settle %v is not shorter than the deadline %v", spec.Settle, spec.Deadline)
 	}
 	if spec.Name == "" {
@@ -312,7 +290,7 @@ func (r *run) startTool(path string) error {
 		pidReport *os.File
 		err       error
 	)
-	if r.spec.Ending == ParentDeath {
+	if r.spec.Ending == vocab.ParentDeath {
 		pidReport, err = r.startParent()
 	} else {
 		r.start = time.Now()
@@ -355,7 +333,7 @@ func (r *run) startTool(path string) error {
 func (r *run) drive(ctx context.Context) outcome {
 	deadline := time.NewTimer(r.spec.Deadline - time.Since(r.start))
 	defer deadline.Stop()
-	if r.spec.Ending != Exit {
+	if r.spec.Ending != vocab.Exit {
 		var printed, held <-chan struct{}
 		var settled <-chan time.Time
 		if r.spec.Ready != "" {
@@ -387,10 +365,10 @@ func (r *run) drive(ctx context.Context) outcome {
 		if r.spec.WhileHeld != nil {
 			r.spec.WhileHeld()
 		}
-		if r.spec.Ending == ParentDeath {
+		if r.spec.Ending == vocab.ParentDeath {
 			return r.killParent(ctx)
 		}
-		unix.Kill(-r.res.PGID, r.spec.Ending.signal())
+		unix.Kill(-r.res.PGID, signalOf(r.spec.Ending))
 	}
 	select {
 	case <-r.exited:
@@ -420,7 +398,7 @@ func (r *run) finish() error {
 			errs = append(errs, fmt.Errorf("runner: %s (pid %d) survived SIGKILL for %v", r.spec.Name, r.res.PID, killWait))
 		}
 	}
-	if r.spec.Ending == ParentDeath {
+	if r.spec.Ending == vocab.ParentDeath {
 		errs = append(errs, r.reapParentAndTool())
 	} else if ps := r.cmd.ProcessState; ps != nil {
 		r.setStatus(ps.Sys().(syscall.WaitStatus))
@@ -532,7 +510,7 @@ func (r *run) outcomeErr(ctx context.Context, o outcome) error {
 		r.res.Hung = true
 		e := &HangError{Name: r.spec.Name, Deadline: r.spec.Deadline, After: r.spec.Ending, LastOutput: last}
 		if o == notReady {
-			e.Ready, e.After = r.spec.Ready, Exit
+			e.Ready, e.After = r.spec.Ready, vocab.Exit
 		}
 		return e
 	case canceled:

@@ -17,11 +17,12 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/runner"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // helperEnv makes the test binary act as a tool under test; its value is the
 // mode, see helper.
-const helperEnv = "GPIOHIL_RUNNER_TEST_HELPER"
+const helperEnv = "RUNNER_TEST_HELPER" // private to this test binary, not a gpiohil variable
 
 func TestMain(m *testing.M) {
 	runner.MaybeRunParent()
@@ -114,7 +115,7 @@ func helper(mode string) {
 }
 
 // spec returns a Spec that runs the test binary as a helper in mode.
-func spec(mode string, ending runner.Ending) runner.Spec {
+func spec(mode string, ending vocab.Ending) runner.Spec {
 	return runner.Spec{
 		Argv:     []string{os.Args[0]},
 		Env:      append(os.Environ(), helperEnv+"="+mode),
@@ -164,7 +165,7 @@ func checkGone(t *testing.T, res *runner.Result) {
 func TestExit(t *testing.T) {
 	t.Parallel()
 	for _, code := range []int{0, 3} {
-		res, err := runner.Run(context.Background(), spec(fmt.Sprint("exit:", code), runner.Exit))
+		res, err := runner.Run(context.Background(), spec(fmt.Sprint("exit:", code), vocab.Exit))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,16 +186,16 @@ func TestSignalEndings(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		mode     string
-		ending   runner.Ending
+		ending   vocab.Ending
 		code     int
 		signal   syscall.Signal
 		inOutput string
 	}{
-		{"hold", runner.SIGINT, -1, unix.SIGINT, ""},
-		{"hold", runner.SIGTERM, -1, unix.SIGTERM, ""},
-		{"hold", runner.SIGKILL, -1, unix.SIGKILL, ""},
-		{"hold-handler", runner.SIGINT, 3, 0, "got interrupt"},
-		{"hold-handler", runner.SIGTERM, 3, 0, "got terminated"},
+		{"hold", vocab.SIGINT, -1, unix.SIGINT, ""},
+		{"hold", vocab.SIGTERM, -1, unix.SIGTERM, ""},
+		{"hold", vocab.SIGKILL, -1, unix.SIGKILL, ""},
+		{"hold-handler", vocab.SIGINT, 3, 0, "got interrupt"},
+		{"hold-handler", vocab.SIGTERM, 3, 0, "got terminated"},
 	} {
 		t.Run(tc.mode+"/"+tc.ending.String(), func(t *testing.T) {
 			t.Parallel()
@@ -218,7 +219,7 @@ func TestSignalEndings(t *testing.T) {
 
 func TestSettleWithoutReady(t *testing.T) {
 	t.Parallel()
-	s := spec("hold", runner.SIGTERM)
+	s := spec("hold", vocab.SIGTERM)
 	s.Ready, s.Settle = "", 150*time.Millisecond
 	res, err := runner.Run(context.Background(), s)
 	if err != nil {
@@ -241,7 +242,7 @@ func TestHeldEndsTheSettleEarly(t *testing.T) {
 		{"never held", -1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := spec("hold", runner.SIGTERM)
+			s := spec("hold", vocab.SIGTERM)
 			held := make(chan struct{})
 			s.Ready, s.Settle, s.Held = "", 2*time.Second, held
 			if tc.closeIn >= 0 {
@@ -271,13 +272,13 @@ func TestHangIsBoundedAndReported(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		mode   string
-		ending runner.Ending
+		ending vocab.Ending
 		want   string
 	}{
-		{"hang", runner.Exit, `runner: helper did not exit within 300ms (killed); last output: "working"`},
-		{"ignore-term", runner.SIGTERM, `runner: helper did not exit after SIGTERM within 300ms (killed); last output: "ready"`},
-		{"hang", runner.SIGINT, `runner: helper did not print "ready" within 300ms (killed); last output: "working"`},
-		{"hang", runner.ParentDeath, `runner: helper did not print "ready" within 300ms (killed); last output: "working"`},
+		{"hang", vocab.Exit, `runner: helper did not exit within 300ms (killed); last output: "working"`},
+		{"ignore-term", vocab.SIGTERM, `runner: helper did not exit after SIGTERM within 300ms (killed); last output: "ready"`},
+		{"hang", vocab.SIGINT, `runner: helper did not print "ready" within 300ms (killed); last output: "working"`},
+		{"hang", vocab.ParentDeath, `runner: helper did not print "ready" within 300ms (killed); last output: "working"`},
 	} {
 		t.Run(tc.mode+"/"+tc.ending.String(), func(t *testing.T) {
 			t.Parallel()
@@ -305,11 +306,11 @@ func TestHangIsBoundedAndReported(t *testing.T) {
 
 func TestExitedEarly(t *testing.T) {
 	t.Parallel()
-	for _, ending := range []runner.Ending{runner.SIGTERM, runner.ParentDeath} {
+	for _, ending := range []vocab.Ending{vocab.SIGTERM, vocab.ParentDeath} {
 		s := spec("exit:1", ending)
 		s.Ready = ""
 		res, err := runner.Run(context.Background(), s)
-		want := `runner: helper exited (exit status 1) before it could be ended by ` + ending.String() +
+		want := `runner: helper exited (exit status 1) before it could be ended by ` + ending.Title() +
 			`; a holding action must run until then; last output: "bye"`
 		if !errors.Is(err, runner.ErrExitedEarly) || err.Error() != want {
 			t.Errorf("%v: error:\n got %v\nwant %s", ending, err, want)
@@ -338,8 +339,8 @@ func TestBadSpec(t *testing.T) {
 	t.Parallel()
 	for _, s := range []runner.Spec{
 		{},
-		{Argv: []string{"true"}, Ending: runner.Ending(9)},
-		{Argv: []string{"true"}, Ending: runner.SIGTERM, Settle: time.Second, Deadline: time.Second},
+		{Argv: []string{"true"}, Ending: vocab.Ending(9)},
+		{Argv: []string{"true"}, Ending: vocab.SIGTERM, Settle: time.Second, Deadline: time.Second},
 	} {
 		if res, err := runner.Run(context.Background(), s); err == nil || res != nil {
 			t.Errorf("Run(%+v) = %v, %v; want an error", s, res, err)
@@ -349,7 +350,7 @@ func TestBadSpec(t *testing.T) {
 
 func TestOutputIsBounded(t *testing.T) {
 	t.Parallel()
-	res, err := runner.Run(context.Background(), spec("spew", runner.Exit))
+	res, err := runner.Run(context.Background(), spec("spew", vocab.Exit))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +368,7 @@ func TestOutputIsBounded(t *testing.T) {
 func TestReadySplitAcrossWrites(t *testing.T) {
 	t.Parallel()
 	s := runner.Spec{Argv: []string{"sh", "-c", "printf re; sleep 0.05; printf 'ady\\n'; exec sleep 100"},
-		Ending: runner.SIGTERM, Ready: "ready", Deadline: 5 * time.Second}
+		Ending: vocab.SIGTERM, Ready: "ready", Deadline: 5 * time.Second}
 	res, err := runner.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
@@ -382,7 +383,7 @@ func TestParentDeath(t *testing.T) {
 	t.Parallel()
 	t.Run("tool survives", func(t *testing.T) {
 		t.Parallel()
-		res, err := runner.Run(context.Background(), spec("hold", runner.ParentDeath))
+		res, err := runner.Run(context.Background(), spec("hold", vocab.ParentDeath))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -404,7 +405,7 @@ func TestParentDeath(t *testing.T) {
 	})
 	t.Run("tool that polls its parent", func(t *testing.T) {
 		t.Parallel()
-		res, err := runner.Run(context.Background(), spec("poll-parent", runner.ParentDeath))
+		res, err := runner.Run(context.Background(), spec("poll-parent", vocab.ParentDeath))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -415,7 +416,7 @@ func TestParentDeath(t *testing.T) {
 	})
 	t.Run("gpiohil as the parent", func(t *testing.T) {
 		t.Parallel()
-		s := spec("pdeath", runner.ParentDeath)
+		s := spec("pdeath", vocab.ParentDeath)
 		s.Parent = vmtest.Binary(t)
 		res, err := runner.Run(context.Background(), s)
 		if err != nil {
@@ -425,7 +426,7 @@ func TestParentDeath(t *testing.T) {
 		if res.SurvivedParent || res.Killed || res.Signal != unix.SIGTERM || res.ParentPID == 0 {
 			t.Errorf("survived %v, killed %v, signal %v, parent %d; want false, false, terminated, a parent", res.SurvivedParent, res.Killed, res.Signal, res.ParentPID)
 		}
-		s = spec("hold", runner.ParentDeath)
+		s = spec("hold", vocab.ParentDeath)
 		s.Parent = "/nonexistent/gpiohil"
 		if _, err := runner.Run(context.Background(), s); err == nil || !strings.Contains(err.Error(), "/nonexistent/gpiohil") {
 			t.Errorf("a missing parent program: err = %v; want one naming it", err)
@@ -433,7 +434,7 @@ func TestParentDeath(t *testing.T) {
 	})
 	t.Run("tool dies with its parent", func(t *testing.T) {
 		t.Parallel()
-		res, err := runner.Run(context.Background(), spec("pdeath", runner.ParentDeath))
+		res, err := runner.Run(context.Background(), spec("pdeath", vocab.ParentDeath))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -448,11 +449,11 @@ func TestLeftoversAreKilled(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		mode   string
-		ending runner.Ending
+		ending vocab.Ending
 		signal syscall.Signal
 	}{
-		{"fork:exit", runner.Exit, 0},
-		{"fork:pdeath", runner.ParentDeath, unix.SIGTERM},
+		{"fork:exit", vocab.Exit, 0},
+		{"fork:pdeath", vocab.ParentDeath, unix.SIGTERM},
 	} {
 		res, err := runner.Run(context.Background(), spec(tc.mode, tc.ending))
 		if err != nil {
@@ -473,7 +474,7 @@ func TestCancel(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	res, err := runner.Run(ctx, spec("hang", runner.Exit))
+	res, err := runner.Run(ctx, spec("hang", vocab.Exit))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error %v; want context.DeadlineExceeded", err)
 	}
@@ -483,24 +484,11 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-func TestEndingString(t *testing.T) {
-	var names []string
-	for _, e := range runner.Endings {
-		names = append(names, e.String())
-	}
-	if got := strings.Join(names, " "); got != "exit SIGINT SIGTERM SIGKILL parent-death" {
-		t.Errorf("endings: %s", got)
-	}
-	if s := runner.Ending(7).String(); s != "Ending(7)" {
-		t.Errorf("Ending(7).String() = %q", s)
-	}
-}
-
 func TestArgv0IsKept(t *testing.T) {
 	t.Parallel()
-	for _, ending := range []runner.Ending{runner.Exit, runner.ParentDeath} {
+	for _, ending := range []vocab.Ending{vocab.Exit, vocab.ParentDeath} {
 		res, err := runner.Run(context.Background(), runner.Spec{Argv: []string{"cat", "/proc/self/cmdline"}, Ending: ending})
-		if ending == runner.ParentDeath && errors.Is(err, runner.ErrExitedEarly) {
+		if ending == vocab.ParentDeath && errors.Is(err, runner.ErrExitedEarly) {
 			err = nil
 		}
 		if err != nil {

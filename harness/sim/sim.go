@@ -20,13 +20,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/warthog618/go-gpiocdev"
 	"github.com/warthog618/go-gpiosim"
 )
 
 // EnvVar is the environment variable through which a command learns the chips created for it:
-// a JSON array of [Chip].
-const EnvVar = "GPIOHIL_SIM"
+// a JSON array of [Chip] (package runenv owns the name).
+const EnvVar = runenv.EnvSim
 
 // MaxLines bounds the lines of one bank, as gpio-sim's own limit is far above what any rig needs.
 const MaxLines = 64
@@ -192,15 +193,30 @@ func Env(chips []Chip) string {
 
 // FromEnv reads the chips described by EnvVar, as set by `gpiohil vm run --sim`.
 func FromEnv() ([]Chip, error) {
-	v, ok := os.LookupEnv(EnvVar)
+	v, ok := runenv.Sim()
 	if !ok {
 		return nil, fmt.Errorf("sim: %s is not set; run under `gpiohil vm run --sim LABEL=N`", EnvVar)
 	}
+	return Parse(v)
+}
+
+// Parse reads chips as Env writes them.
+func Parse(v string) ([]Chip, error) {
 	var chips []Chip
 	if err := json.Unmarshal([]byte(v), &chips); err != nil {
 		return nil, fmt.Errorf("sim: %s: %w", EnvVar, err)
 	}
 	return chips, nil
+}
+
+// HostHasGPIOSim reports whether the running kernel offers gpio-sim through configfs and this
+// process may use it (root), so tests and suites can run on the host without the VM.
+func HostHasGPIOSim() bool {
+	if os.Geteuid() != 0 {
+		return false
+	}
+	_, err := os.Stat("/sys/kernel/config/gpio-sim")
+	return err == nil
 }
 
 // Find returns the chip with the given label.

@@ -4,8 +4,8 @@
 // is doing (package observe). This is the loop every persistence and cleanup check is made of.
 //
 //	res, err := trial.Run(ctx, b, line, trial.Case{
-//		Profile: p, Action: profile.SetOutput, Value: 1, Bias: profile.PullUp,
-//		Ending: runner.Exit, Pre: bench.State{Direction: "input", Bias: "pull-down"},
+//		Profile: p, Action: vocab.SetOutput, Value: 1, Bias: vocab.BiasPullUp,
+//		Ending: vocab.Exit, Pre: bench.State{Direction: vocab.Input, Bias: vocab.BiasPullDown},
 //	})
 //	// res.Before, res.After: observations; res.Run: how the tool ended.
 package trial
@@ -14,10 +14,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +24,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/profile"
 	"github.com/gpiohil/gpiohil/harness/runner"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // Deadline bounds one tool run: tools that set a line take milliseconds; a hang is caught well
@@ -35,10 +34,10 @@ const Deadline = 10 * time.Second
 // Case is one trial.
 type Case struct {
 	Profile *profile.Profile
-	Action  profile.ActionName
+	Action  vocab.Action
 	Value   int
-	Bias    profile.Bias
-	Ending  runner.Ending
+	Bias    vocab.Bias
+	Ending  vocab.Ending
 	Pre     bench.State // the line's state before the tool runs
 	// WhileHeld, for a holding action, runs once the tool holds the line, before it is ended.
 	WhileHeld func()
@@ -71,29 +70,12 @@ func (e *SkipError) Is(target error) bool { return target == ErrSkip }
 
 // Vars returns the template variables for line l. SysfsNumber is -1 when the kernel has no
 // legacy sysfs interface for the chip.
-func Vars(l bench.Line, value int, bias profile.Bias) profile.Vars {
+func Vars(l bench.Line, value int, bias vocab.Bias) profile.Vars {
 	v := profile.Vars{Chip: l.Dev, ChipName: l.ChipName, ChipLabel: l.Chip, Line: l.Name, Offset: l.Offset, Value: value, Bias: bias, SysfsNumber: -1}
-	if base, err := SysfsBase(l.Chip); err == nil {
+	if base, err := bench.SysfsBase(l.Chip); err == nil {
 		v.SysfsNumber = base + l.Offset
 	}
 	return v
-}
-
-// SysfsBase returns the legacy sysfs GPIO number of offset 0 of the chip with this label.
-func SysfsBase(label string) (int, error) {
-	dirs, _ := filepath.Glob("/sys/class/gpio/gpiochip*")
-	for _, d := range dirs {
-		l, err := os.ReadFile(filepath.Join(d, "label"))
-		if err != nil || strings.TrimSpace(string(l)) != label {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(d, "base"))
-		if err != nil {
-			return 0, err
-		}
-		return strconv.Atoi(strings.TrimSpace(string(b)))
-	}
-	return 0, fmt.Errorf("no legacy sysfs chip labelled %q in /sys/class/gpio (kernel without CONFIG_GPIO_SYSFS?)", label)
 }
 
 // installedCache remembers each profile's Installed answer for the life of the process: its
@@ -118,16 +100,16 @@ func Installed(p *profile.Profile) (bool, string) {
 }
 
 // NotForBench says why profile p does not run on benches of this kind, or "" when it does.
-func NotForBench(p *profile.Profile, kind string) string {
+func NotForBench(p *profile.Profile, kind vocab.BenchKind) string {
 	if ks := p.BenchKinds; len(ks) > 0 && !slices.Contains(ks, kind) {
-		return fmt.Sprintf("profile %s is for benches %s, not %s", p.Name, strings.Join(ks, ", "), kind)
+		return fmt.Sprintf("profile %s is for benches %s, not %s", p.Name, strings.Join(vocab.Strings(ks), ", "), kind)
 	}
 	return ""
 }
 
 // Usable says whether profile p can run on a bench of this kind, and if not why: the bench
 // kind first (free), then whether its tool is installed (Installed, which may start it once).
-func Usable(p *profile.Profile, kind string) (bool, string) {
+func Usable(p *profile.Profile, kind vocab.BenchKind) (bool, string) {
 	if why := NotForBench(p, kind); why != "" {
 		return false, why
 	}
@@ -148,10 +130,10 @@ func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, err
 		return nil, err
 	}
 	act := c.Profile.Actions[c.Action]
-	if c.Ending != runner.Exit && !act.Holds {
+	if c.Ending != vocab.Exit && !act.Holds {
 		return nil, &SkipError{Reason: fmt.Sprintf("%s %s ends by itself; it cannot be ended by %s", c.Profile.Name, c.Action, c.Ending)}
 	}
-	if c.Ending == runner.Exit && act.Holds {
+	if c.Ending == vocab.Exit && act.Holds {
 		return nil, &SkipError{Reason: fmt.Sprintf("%s %s holds until signalled; it does not end by itself", c.Profile.Name, c.Action)}
 	}
 	if err := b.Prepare(l, c.Pre); err != nil {
@@ -162,7 +144,7 @@ func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, err
 		return res, err
 	}
 	spec := runner.Spec{Argv: argv, Ending: c.Ending, Ready: act.Ready, Deadline: Deadline, WhileHeld: c.WhileHeld}
-	if c.Ending == runner.ParentDeath {
+	if c.Ending == vocab.ParentDeath {
 		// gpiohil is the intermediate parent when it is at hand: smaller than a test binary
 		// running the suites, it starts faster.
 		if self := profile.Self(); filepath.IsAbs(self) {

@@ -9,12 +9,12 @@ import (
 	"testing"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
-	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/profile"
 	"github.com/gpiohil/gpiohil/harness/runner"
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/trial"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 func TestMain(m *testing.M) {
@@ -23,11 +23,11 @@ func TestMain(m *testing.M) {
 }
 
 // endings of an action: by itself, or each way a holding tool can be ended.
-func endings(a *profile.Action) []runner.Ending {
+func endings(a *profile.Action) []vocab.Ending {
 	if !a.Holds {
-		return []runner.Ending{runner.Exit}
+		return []vocab.Ending{vocab.Exit}
 	}
-	return []runner.Ending{runner.SIGINT, runner.SIGTERM, runner.SIGKILL, runner.ParentDeath}
+	return []vocab.Ending{vocab.SIGINT, vocab.SIGTERM, vocab.SIGKILL, vocab.ParentDeath}
 }
 
 // TestEvidenceTable runs every action of every built-in tool, ended every way it can be, with
@@ -53,7 +53,7 @@ func TestEvidenceTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pre := bench.State{Direction: observe.Input, Bias: bench.BiasPullDown}
+	pre := bench.State{Direction: vocab.Input, Bias: vocab.BiasPullDown}
 	profiles, err := profile.Builtin()
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestEvidenceTable(t *testing.T) {
 		for _, name := range p.Names() {
 			a := p.Actions[name]
 			for _, ending := range endings(a) {
-				for _, bias := range []profile.Bias{profile.PullUp, profile.Disabled, profile.AsIs} {
+				for _, bias := range []vocab.Bias{vocab.BiasPullUp, vocab.BiasDisabled, vocab.BiasAsIs} {
 					c := trial.Case{Profile: p, Action: name, Value: 1, Bias: bias, Ending: ending, Pre: pre}
 					t.Run(fmt.Sprintf("%s/%s/%s/%s", p.Name, name, ending, bias), func(t *testing.T) {
 						res, err := trial.Run(context.Background(), b, l, c)
@@ -97,27 +97,27 @@ func checkGPIOSim(t *testing.T, p *profile.Profile, c trial.Case, res *trial.Res
 	t.Helper()
 	after := res.After
 	if p.Name == "sysfs" {
-		if c.Action == profile.Cleanup {
-			if after.Owner != observe.Free {
+		if c.Action == vocab.Cleanup {
+			if after.Owner != vocab.Free {
 				t.Errorf("after sysfs cleanup (unexport) the line is %s by %q, want free", after.Owner, after.Consumer)
 			}
 			return
 		}
-		if after.Owner != observe.Used || after.Consumer != bench.SysfsConsumer {
+		if after.Owner != vocab.Used || after.Consumer != bench.SysfsConsumer {
 			t.Errorf("after the writer is gone a sysfs export should stay: owner %s %q", after.Owner, after.Consumer)
 		}
 		return
 	}
-	if after.Owner != observe.Free {
+	if after.Owner != vocab.Free {
 		t.Fatalf("%s: the line is still %s by %q after the process is gone", c, after.Owner, after.Consumer)
 	}
-	wantPull := observe.PullDown // the pre-state's pull stays unless the tool set a pull bias
-	if c.Bias == profile.PullUp && applied(p, c) {
-		wantPull = observe.PullUp
+	wantPull := vocab.PullDown // the pre-state's pull stays unless the tool set a pull bias
+	if c.Bias == vocab.BiasPullUp && applied(p, c) {
+		wantPull = vocab.PullUp
 	}
-	want := "input low pulled " + wantPull
-	if wantPull == observe.PullUp {
-		want = "input high pulled " + wantPull
+	want := "input low pulled " + string(wantPull)
+	if wantPull == vocab.PullUp {
+		want = "input high pulled " + string(wantPull)
 	}
 	if after.State() != want {
 		t.Errorf("%s:\n got %s\nwant %s (gpio-sim returns a released line to its simulated pull)\nevidence %q", c, after.State(), want, after.Evidence)

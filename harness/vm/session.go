@@ -39,176 +39,232 @@ type Session struct {
 	SkipNoise bool
 }
 
-// SessionResult is how a session ended.
-type SessionResult struct {
-	Code       int
-	Signal     string
-	Kernel     string        // the guest kernel's release
-	Boot       time.Duration // from starting QEMU until the agent said it was ready
-	Uptime     time.Duration // the guest's uptime when the agent said it was ready
-	Total      time.Duration // from starting QEMU until it ended
-	PoweredOff bool          // the guest ended QEMU itself, after reporting
-}
-
-// Run starts QEMU and collects the run. Its errors are *TimeoutError, *GuestError, the
-// context's error, or an error starting QEMU.
-func (s Session) Run(ctx context.Context) (res SessionResult, err error) {
+// Run starts QEMU and collects the run: it waits for the guest agent to connect, hands each
+// of its frames to the session, and ends when the channel and QEMU have both ended (or the
+// exit grace, the deadline or ctx cut it short). It fills Result's fields but Accel and Files,
+// which are the lane's. Its errors are *TimeoutError, *GuestError, the context's error, or an
+// error starting QEMU.
+func (s Session) Run(ctx context.Context) (res Result, err error) {
 	ln, err := net.Listen("unix", s.Socket)
 	if err != nil {
 		return res, fmt.Errorf("vm: %w", err)
 	}
 	defer ln.Close()
-
-	console := newRing(consoleLines, s.Console)
-	var qerr bytes.Buffer
-	cmd := exec.Command(s.QEMU, s.Args...)
-	cmd.Stdout = console
-	cmd.Stderr = &limitedWriter{w: &qerr, n: 16 << 10}
-	// QEMU dies with us, even when we are killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("vm: start %s: %w", s.QEMU, err)
+	st, err := s.startQEMU()
+	if err != nil {
+		return res, err
 	}
-	qemuDone := make(chan error, 1)
-	go func() { qemuDone <- cmd.Wait() }()
-	defer func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-qemuDone
-		console.Close()
-		res.Total = time.Since(start)
-	}()
-	guestErr := func(reason string) error { return &GuestError{Reason: reason, Console: console.Lines()} }
-
+	defer func() { res.Total = st.stopQEMU() }()
 	deadline := time.NewTimer(s.Timeout)
 	defer deadline.Stop()
-	timeout := func() error { return &TimeoutError{Timeout: s.Timeout, Console: console.Lines()} }
+	if err := st.awaitGuest(ctx, ln, deadline.C); err != nil {
+		return st.res, err
+	}
+	defer st.conn.Close()
+	return st.collect(ctx, deadline.C)
+}
 
+// session is one Session's run in progress: QEMU, the channel to the agent, and what the
+// agent's frames said so far.
+type session struct {
+	Session
+	cmd      *exec.Cmd
+	start    time.Time
+	console  *ring
+	qemuErr  bytes.Buffer // the first 16 KiB QEMU wrote to its stderr
+	qemuDone chan error   // cmd.Wait's result; whoever takes it puts it back for stopQEMU
+	conn     net.Conn     // the channel, once the agent connected
+
+	res   Result
+	exit  *wire.ExitStatus // the command's exit status, once reported
+	fatal string           // why the guest failed, once known
+	grace <-chan time.Time // fires exitGrace after the agent said its last word
+}
+
+// startQEMU starts QEMU in its own process group, its stdout (the guest console) kept in a ring.
+func (s Session) startQEMU() (*session, error) {
+	st := &session{Session: s, console: newRing(consoleLines, s.Console), qemuDone: make(chan error, 1)}
+	st.cmd = exec.Command(s.QEMU, s.Args...)
+	st.cmd.Stdout = st.console
+	st.cmd.Stderr = &limitedWriter{w: &st.qemuErr, n: 16 << 10}
+	// QEMU dies with us, even when we are killed.
+	st.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	st.start = time.Now()
+	if err := st.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("vm: start %s: %w", s.QEMU, err)
+	}
+	go func() { st.qemuDone <- st.cmd.Wait() }()
+	return st, nil
+}
+
+// stopQEMU kills QEMU's process group, waits for it and returns how long it ran.
+func (st *session) stopQEMU() time.Duration {
+	syscall.Kill(-st.cmd.Process.Pid, syscall.SIGKILL)
+	<-st.qemuDone
+	st.console.Close()
+	return time.Since(st.start)
+}
+
+// awaitGuest waits for the guest agent to connect to the channel, unless QEMU ends first or
+// the deadline or ctx comes.
+func (st *session) awaitGuest(ctx context.Context, ln net.Listener, deadline <-chan time.Time) error {
 	conns := make(chan net.Conn, 1)
 	go func() {
 		if c, err := ln.Accept(); err == nil {
 			conns <- c
 		}
 	}()
-	var conn net.Conn
 	select {
-	case conn = <-conns:
-	case werr := <-qemuDone:
-		qemuDone <- werr
-		return res, guestErr(fmt.Sprintf("QEMU ended before %s started (%v): %s", s.Name, werr, strings.TrimSpace(qerr.String())))
-	case <-deadline.C:
-		return res, timeout()
+	case st.conn = <-conns:
+		return nil
+	case werr := <-st.qemuDone:
+		st.qemuDone <- werr
+		return st.guestErr(fmt.Sprintf("QEMU ended before %s started (%v): %s", st.Name, werr, strings.TrimSpace(st.qemuErr.String())))
+	case <-deadline:
+		return st.timeoutErr()
 	case <-ctx.Done():
-		return res, ctx.Err()
+		return ctx.Err()
 	}
-	defer conn.Close()
+}
 
+// collect hands every frame from the agent to handle until the channel and QEMU have both
+// ended, or the exit grace, the deadline or ctx ends the wait, then says how the command ended.
+func (st *session) collect(ctx context.Context, deadline <-chan time.Time) (Result, error) {
 	frames := make(chan wire.Frame, 64)
 	readErr := make(chan error, 1)
-	// The loop below sets its frames variable to nil when it stops listening: hand the reader
-	// the channel itself.
-	go func(frames chan<- wire.Frame) {
-		br := bufio.NewReader(conn)
-		if s.SkipNoise {
-			if err := skipToReady(br); err != nil {
-				readErr <- err
-				close(frames)
-				return
+	go readFrames(st.conn, st.SkipNoise, frames, readErr)
+	// Each is set to nil once it has nothing more to say.
+	in, qemuDone := (<-chan wire.Frame)(frames), st.qemuDone
+	for in != nil || qemuDone != nil {
+		select {
+		case f, ok := <-in:
+			if !ok {
+				in = nil
+				st.channelEnded(<-readErr)
+			} else if err := st.handle(f); err != nil {
+				return st.res, err
 			}
+		case werr := <-qemuDone:
+			qemuDone = nil
+			st.qemuEnded(werr, in != nil)
+		case <-st.grace:
+			// The guest said what it had to say but did not power off: not the command's fault.
+			fmt.Fprintf(st.Stderr, "gpiohil: %s did not power off within %v of finishing; killed it\n", st.Name, exitGrace)
+			in, qemuDone = nil, nil
+		case <-deadline:
+			return st.res, st.timeoutErr()
+		case <-ctx.Done():
+			return st.res, ctx.Err()
 		}
-		r := wire.NewReader(br)
-		for {
-			f, err := r.Next()
-			if err != nil {
-				readErr <- err
-				close(frames)
-				return
-			}
+	}
+	return st.result()
+}
+
+// readFrames reads the agent's frames from conn into frames until the channel ends, then puts
+// why on readErr (io.EOF for a clean end) and closes frames.
+func readFrames(conn net.Conn, skipNoise bool, frames chan<- wire.Frame, readErr chan<- error) {
+	br := bufio.NewReader(conn)
+	var err error
+	if skipNoise {
+		err = skipToReady(br)
+	}
+	r := wire.NewReader(br)
+	for err == nil {
+		var f wire.Frame
+		if f, err = r.Next(); err == nil {
 			frames <- f
 		}
-	}(frames)
+	}
+	readErr <- err
+	close(frames)
+}
 
-	var exit *wire.ExitStatus
-	var fatal string
-	var grace <-chan time.Time
-	qd := qemuDone
-	for frames != nil || qd != nil {
-		select {
-		case f, ok := <-frames:
-			if !ok {
-				frames = nil
-				if e := <-readErr; e != io.EOF && exit == nil && fatal == "" {
-					fatal = "host channel: " + e.Error()
-				}
-				continue
-			}
-			switch f.Kind {
-			case wire.Ready:
-				res.Boot = time.Since(start)
-				var h wire.Hello
-				if err := h.UnmarshalBinary(f.Payload); errors.Is(err, wire.ErrProtocol) {
-					return res, guestErr(fmt.Sprintf("the guest agent's first frame is a %v: the agent binary is from another build; build both from one tree (make build)", err))
-				} else if err != nil {
-					return res, guestErr("bad Ready frame from the guest agent: " + err.Error())
-				}
-				res.Kernel = h.Kernel
-				if fs := strings.Fields(h.Uptime); len(fs) > 0 {
-					if sec, err := strconv.ParseFloat(fs[0], 64); err == nil {
-						res.Uptime = time.Duration(sec * float64(time.Second))
-					}
-				}
-			case wire.Stdout:
-				write(s.Stdout, f.Payload)
-			case wire.Stderr:
-				write(s.Stderr, f.Payload)
-			case wire.Log:
-				console.Write(append([]byte("agent: "), append(f.Payload, '\n')...))
-			case wire.File:
-				if s.OnFile == nil {
-					return res, guestErr("the guest sent a file, but nothing here takes files")
-				}
-				if err := s.OnFile(f.Payload); err != nil {
-					return res, err
-				}
-			case wire.Exit:
-				exit = &wire.ExitStatus{}
-				if err := exit.UnmarshalBinary(f.Payload); err != nil {
-					return res, guestErr("bad exit status from the guest: " + err.Error())
-				}
-				grace = time.After(exitGrace)
-			case wire.Fatal:
-				fatal = "guest agent failed: " + string(f.Payload)
-				grace = time.After(exitGrace)
-			}
-		case werr := <-qd:
-			qd = nil
-			qemuDone <- werr // for the deferred wait
-			res.PoweredOff = exit != nil || fatal != ""
-			if frames != nil {
-				// QEMU is gone, so the socket is closed: drain what is left, then stop.
-				conn.SetReadDeadline(time.Now().Add(time.Second))
-			}
-		case <-grace:
-			// The guest said what it had to say but did not power off: not the command's fault.
-			fmt.Fprintf(s.Stderr, "gpiohil: %s did not power off within %v of finishing; killed it\n", s.Name, exitGrace)
-			frames, qd = nil, nil
-		case <-deadline.C:
-			return res, timeout()
-		case <-ctx.Done():
-			return res, ctx.Err()
+// handle acts on one frame from the agent. An error ends the session with it.
+func (st *session) handle(f wire.Frame) error {
+	switch f.Kind {
+	case wire.Ready:
+		return st.ready(f.Payload)
+	case wire.Stdout:
+		write(st.Stdout, f.Payload)
+	case wire.Stderr:
+		write(st.Stderr, f.Payload)
+	case wire.Log:
+		st.console.Write(append([]byte("agent: "), append(f.Payload, '\n')...))
+	case wire.File:
+		if st.OnFile == nil {
+			return st.guestErr("the guest sent a file, but nothing here takes files")
+		}
+		return st.OnFile(f.Payload)
+	case wire.Exit:
+		st.exit = &wire.ExitStatus{}
+		if err := st.exit.UnmarshalBinary(f.Payload); err != nil {
+			return st.guestErr("bad exit status from the guest: " + err.Error())
+		}
+		st.grace = time.After(exitGrace)
+	case wire.Fatal:
+		st.fatal = "guest agent failed: " + string(f.Payload)
+		st.grace = time.After(exitGrace)
+	}
+	return nil
+}
+
+// ready takes the agent's Ready frame: the boot time, the guest's kernel and uptime.
+func (st *session) ready(payload []byte) error {
+	st.res.Boot = time.Since(st.start)
+	var h wire.Hello
+	if err := h.UnmarshalBinary(payload); errors.Is(err, wire.ErrProtocol) {
+		return st.guestErr(fmt.Sprintf("the guest agent's first frame is a %v: the agent binary is from another build; build both from one tree (make build)", err))
+	} else if err != nil {
+		return st.guestErr("bad Ready frame from the guest agent: " + err.Error())
+	}
+	st.res.Kernel = h.Kernel
+	if fs := strings.Fields(h.Uptime); len(fs) > 0 {
+		if sec, err := strconv.ParseFloat(fs[0], 64); err == nil {
+			st.res.Uptime = time.Duration(sec * float64(time.Second))
 		}
 	}
+	return nil
+}
+
+// channelEnded takes why the channel ended: anything but a clean end before the agent
+// reported is the guest's failure.
+func (st *session) channelEnded(err error) {
+	if err != io.EOF && st.exit == nil && st.fatal == "" {
+		st.fatal = "host channel: " + err.Error()
+	}
+}
+
+// qemuEnded takes QEMU's end. It closed the socket: when the reader is still reading, what is
+// left is drained for channelDrain, then the channel ends.
+func (st *session) qemuEnded(werr error, reading bool) {
+	st.qemuDone <- werr // for stopQEMU
+	st.res.PoweredOff = st.exit != nil || st.fatal != ""
+	if reading {
+		st.conn.SetReadDeadline(time.Now().Add(channelDrain))
+	}
+}
+
+// result says how the run ended once nothing more can arrive.
+func (st *session) result() (Result, error) {
 	switch {
-	case fatal != "":
-		return res, guestErr(fatal)
-	case exit == nil:
-		return res, guestErr(s.Name + " ended without reporting an exit status (kernel panic or agent crash)")
+	case st.fatal != "":
+		return st.res, st.guestErr(st.fatal)
+	case st.exit == nil:
+		return st.res, st.guestErr(st.Name + " ended without reporting an exit status (kernel panic or agent crash)")
 	}
-	if exit.Error != "" {
-		fmt.Fprintf(s.Stderr, "gpiohil vm: %s\n", exit.Error)
+	if st.exit.Error != "" {
+		fmt.Fprintf(st.Stderr, "gpiohil vm: %s\n", st.exit.Error)
 	}
-	res.Code, res.Signal = exit.Code, exit.Signal
-	return res, nil
+	st.res.Code, st.res.Signal = st.exit.Code, st.exit.Signal
+	return st.res, nil
+}
+
+func (st *session) guestErr(reason string) error {
+	return &GuestError{Reason: reason, Console: st.console.Lines()}
+}
+
+func (st *session) timeoutErr() error {
+	return &TimeoutError{Timeout: st.Timeout, Console: st.console.Lines()}
 }
 
 // skipToReady discards bytes before the first Ready frame's magic.

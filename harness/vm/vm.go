@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/vm/guest"
 	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
@@ -39,6 +40,9 @@ const (
 	DefaultTimeout = 10 * time.Minute
 	// exitGrace is how long QEMU may take to end after the guest reported the exit status.
 	exitGrace = 10 * time.Second
+	// channelDrain is how long the host keeps reading the channel after QEMU ended: the
+	// socket is closed by then, so this only drains what the guest had already sent.
+	channelDrain = time.Second
 	// kvmProbeTimeout bounds the KVM probe boot: a working KVM boots in well under a second.
 	kvmProbeTimeout = 10 * time.Second
 	// consoleLines is how many of the last console lines a failure report shows.
@@ -81,15 +85,24 @@ type Share struct {
 // MaxShares bounds Config.Shares: every share is one more virtio device to probe at boot.
 const MaxShares = 4
 
-// Result is how a run ended.
+// Result is how a run in one of gpiohil's VMs ended, on either lane: this package's gpio-sim
+// VM ([Run]) and the emulated Raspberry Pi (package rpi3). [Session.Run] fills every field but
+// Accel and Files, which the lane adds.
 type Result struct {
 	Code   int           // the command's exit status, 128+N when killed by signal N
 	Signal string        // the signal that killed the command, if any
-	Accel  string        // the accelerator that was used
+	Accel  string        // the accelerator that was used: tcg or kvm
 	Kernel string        // the guest kernel's release
 	Boot   time.Duration // from starting QEMU until the guest agent said it was ready
 	Uptime time.Duration // the guest kernel's uptime when its agent said it was ready
 	Total  time.Duration // from starting QEMU until it ended
+	// Files are the files the guest sent back, relative to the host directory they were
+	// written to, in arrival order (the emulated Pi's outbox; the gpio-sim VM shares
+	// directories instead and leaves this empty).
+	Files []string
+	// PoweredOff is true when the guest ended QEMU itself after reporting, false when QEMU had
+	// to be killed (or ended before the guest reported).
+	PoweredOff bool
 }
 
 // TimeoutError reports a VM that did not finish in time and was killed.
@@ -129,20 +142,10 @@ func CacheDir() string {
 
 // DefaultKernel is $GPIOHIL_KERNEL, or the newest kernel `make kernel` built.
 func DefaultKernel() string {
-	if k := os.Getenv("GPIOHIL_KERNEL"); k != "" {
+	if k := runenv.CurrentHost().Kernel; k != "" {
 		return k
 	}
 	return filepath.Join(CacheDir(), "kernel", "current", "bzImage")
-}
-
-// prepared holds the checked inputs of one run.
-type prepared struct {
-	cfg    Config
-	qemu   string
-	dir    string
-	tmp    string
-	initrd string
-	sock   string
 }
 
 // check validates cfg and resolves defaults. Every error says what to do.
@@ -233,10 +236,6 @@ func check(cfg Config) (Config, string, error) {
 	return cfg, qemu, nil
 }
 
-// EnvAgent names the guest agent binary to use as the VM's /init, overriding the lookup of
-// [DefaultInit].
-const EnvAgent = "GPIOHIL_AGENT"
-
 // AgentName is the file name of gpiohil's agent-only build (cmd/gpiohil-agent), which make
 // build puts next to gpiohil.
 const AgentName = "gpiohil-agent"
@@ -250,7 +249,7 @@ const AgentName = "gpiohil-agent"
 // second on every boot. A stale agent from another build is refused at its first frame
 // (wire.Protocol).
 func DefaultInit() (string, error) {
-	if p := os.Getenv(EnvAgent); p != "" {
+	if p := runenv.CurrentHost().Agent; p != "" {
 		return filepath.Abs(p)
 	}
 	self, err := os.Executable()
@@ -441,8 +440,8 @@ func probeKVM(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-func run(ctx context.Context, cfg Config, qemu string) (res Result, err error) {
-	res.Accel = cfg.Accel
+func run(ctx context.Context, cfg Config, qemu string) (Result, error) {
+	res := Result{Accel: cfg.Accel}
 	tmp, err := os.MkdirTemp("", "gpiohil-vm-")
 	if err != nil {
 		return res, fmt.Errorf("vm: %w", err)
@@ -463,11 +462,10 @@ func run(ctx context.Context, cfg Config, qemu string) (res Result, err error) {
 		return res, fmt.Errorf("vm: %w", err)
 	}
 	sock := filepath.Join(tmp, "channel.sock")
-	sr, err := Session{
+	res, err = Session{
 		QEMU: qemu, Args: QEMUArgs(cfg, initrd, sock), Socket: sock, Name: "the VM", Timeout: cfg.Timeout,
 		Stdout: cfg.Stdout, Stderr: stderrOf(cfg), Console: cfg.Console,
 	}.Run(ctx)
-	res.Code, res.Signal, res.Kernel = sr.Code, sr.Signal, sr.Kernel
-	res.Boot, res.Uptime, res.Total = sr.Boot, sr.Uptime, sr.Total
+	res.Accel = cfg.Accel
 	return res, err
 }

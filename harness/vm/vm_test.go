@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,17 @@ import (
 // run boots a VM with cfg; stdout and stderr are returned.
 func run(t *testing.T, cfg vm.Config) (vm.Result, string, string, error) {
 	t.Helper()
+	cfg, stdout, stderr := prepare(t, cfg)
+	res, err := vm.Run(context.Background(), cfg)
+	return res, stdout.String(), stderr.String(), err
+}
+
+// prepare skips t when the VM lane cannot run and fills in what run's tests leave out: the
+// guest agent, a working directory, a timeout, and buffers for stdout and stderr. It may end
+// t (Skip, Fatal), so it must be called from the test's own goroutine: a test that runs the VM
+// in another goroutine calls prepare first and gives that goroutine the result.
+func prepare(t *testing.T, cfg vm.Config) (vm.Config, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
 	vmtest.Require(t)
 	var stdout, stderr bytes.Buffer
 	if cfg.Init == "" {
@@ -32,11 +44,11 @@ func run(t *testing.T, cfg vm.Config) (vm.Result, string, string, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
 	}
-	res, err := vm.Run(context.Background(), cfg)
-	return res, stdout.String(), stderr.String(), err
+	return cfg, &stdout, &stderr
 }
 
 func TestSimChipsAppearWithLinesAndAttributes(t *testing.T) {
+	vmtest.Require(t)
 	banks := []sim.Bank{
 		{Label: "gpiohil-a", Lines: []string{"a-0", "a-1", "a-2"}},
 		{Label: "gpiohil-b", Lines: []string{"GPIO17", "GPIO27"}},
@@ -173,27 +185,65 @@ func TestWorkingDirectoryShareReturnsFile(t *testing.T) {
 func TestShareWritesReachHostWhileGuestRuns(t *testing.T) {
 	// The shares cache in the guest, but never hold writes back: a report written before a hang
 	// or a kill is on the host.
+	const (
+		// earlyWithin bounds the wait for the file: boot and the write take a few seconds
+		// under emulation, and the guest then keeps running for 4 s more.
+		earlyWithin = time.Minute
+		// poll is how often the host looks for the file: well within the 4 s the guest waits.
+		poll = 20 * time.Millisecond
+	)
 	dir := t.TempDir()
-	done := make(chan error, 1)
+	// Everything that may end the test (Require, Binary, Fatal) happens here, on the test's
+	// goroutine; the goroutine below only runs the VM.
+	cfg, _, stderr := prepare(t, vm.Config{Args: []string{"sh", "-c", "exec 3>early.txt; echo early >&3; sleep 4"}, Dir: dir})
+	ctx, cancel := context.WithCancel(context.Background())
+	var runErr error // set before ended is closed
+	ended := make(chan struct{})
 	go func() {
-		res, _, errOut, err := run(t, vm.Config{Args: []string{"sh", "-c", "exec 3>early.txt; echo early >&3; sleep 4"}, Dir: dir})
+		defer close(ended)
+		res, err := vm.Run(ctx, cfg)
 		if err == nil && res.Code != 0 {
-			err = errors.New("exit status " + res.Signal + errOut)
+			err = fmt.Errorf("exit status %d %s", res.Code, res.Signal)
 		}
-		done <- err
+		runErr = err
 	}()
+	// stop ends the VM and waits for it: before its output is read, and before its working
+	// directory is removed however the test ends.
+	stop := func() { cancel(); <-ended }
+	t.Cleanup(stop)
+	switch err := awaitFile(filepath.Join(dir, "early.txt"), "early\n", earlyWithin, poll, ended); {
+	case errors.Is(err, errVMEnded):
+		t.Fatalf("the VM ended (%v) before early.txt reached the host; stderr:\n%s", runErr, stderr)
+	case err != nil:
+		stop()
+		t.Fatalf("%v; stderr:\n%s", err, stderr)
+	}
+	<-ended
+	if runErr != nil {
+		t.Fatalf("the VM: %v; stderr:\n%s", runErr, stderr)
+	}
+}
+
+var errVMEnded = errors.New("the VM ended")
+
+// awaitFile looks every poll for a file holding want until it is there, ended is closed
+// (errVMEnded: the VM ended first) or within has passed.
+func awaitFile(path, want string, within, poll time.Duration, ended <-chan struct{}) error {
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
 	for {
 		select {
-		case err := <-done:
-			t.Fatalf("the VM ended (%v) before early.txt reached the host", err)
-		case <-time.After(20 * time.Millisecond):
+		case <-ended:
+			return errVMEnded
+		case <-deadline.C:
+			return fmt.Errorf("%s did not reach the host within %v of starting the VM", path, within)
+		case <-tick.C:
 		}
-		if b, _ := os.ReadFile(filepath.Join(dir, "early.txt")); string(b) == "early\n" {
-			break
+		if b, _ := os.ReadFile(path); string(b) == want {
+			return nil
 		}
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -263,6 +313,7 @@ func TestAgentFromAnotherBuildIsRefused(t *testing.T) {
 
 func TestGpiohilItselfIsAlsoTheAgent(t *testing.T) {
 	// Without gpiohil-agent next to it, gpiohil puts itself in the initramfs.
+	vmtest.Require(t)
 	full := vmtest.Binary(t)
 	if vm.InitFor(full) == full {
 		t.Fatalf("no %s next to %s: the test binary builder should have built it", vm.AgentName, full)
@@ -299,9 +350,12 @@ func TestBadInputSaysWhatToRun(t *testing.T) {
 			if tc.name != "no command" {
 				tc.cfg.Args = []string{"true"}
 			}
-			if tc.cfg.Init == "" && tc.cfg.Kernel == kernel {
+			// The cases that use the real kernel get past its check only when it is there.
+			if tc.cfg.Kernel == kernel {
 				vmtest.Require(t)
-				tc.cfg.Init = vmtest.Binary(t)
+				if tc.cfg.Init == "" {
+					tc.cfg.Init = vmtest.Binary(t)
+				}
 			}
 			_, err := vm.Run(context.Background(), tc.cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {

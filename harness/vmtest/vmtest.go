@@ -23,19 +23,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/vm"
-	"github.com/gpiohil/gpiohil/harness/vm/guest"
 )
 
-// EnvRequire makes a missing VM lane a failure instead of a skip.
-const EnvRequire = "GPIOHIL_REQUIRE_VM"
-
-// EnvBinary names a prebuilt, statically linked gpiohil binary to boot the VM with.
-const EnvBinary = "GPIOHIL_BIN"
-
 // InVM reports whether this process runs inside gpiohil's VM.
-func InVM() bool { return os.Getenv(guest.EnvInVM) == "1" }
+func InVM() bool { return runenv.InVM() }
 
 // Missing says why the VM lane cannot run here, or "" when it can.
 func Missing() string {
@@ -61,8 +55,8 @@ func RequireLane(t testing.TB, lane, why string) {
 	if why == "" {
 		return
 	}
-	if os.Getenv(EnvRequire) == "1" {
-		t.Fatalf("%s required (%s=1) but unavailable: %s", lane, EnvRequire, why)
+	if runenv.CurrentHost().RequireVM {
+		t.Fatalf("%s required (%s=1) but unavailable: %s", lane, runenv.EnvRequireVM, why)
 	}
 	t.Skipf("%s unavailable: %s", lane, why)
 }
@@ -78,12 +72,13 @@ var (
 	builds   = map[string]*built{} // by GOARCH
 )
 
-// Gpiohil returns a statically linked gpiohil for goarch ("" for this machine's): the path in
-// $env when set, else one built once per test process with `go build` into a temporary
-// directory, which RemoveBuilt removes. gpiohil-agent is built next to it, as make build does.
-func Gpiohil(env, goarch string) (string, error) {
-	if p := os.Getenv(env); p != "" {
-		return filepath.Abs(p)
+// Gpiohil returns a statically linked gpiohil for goarch ("" for this machine's): prebuilt when
+// it is not "" (a path the caller read from its settings, e.g. runenv's Bin or BinArm64), else
+// one built once per test process with `go build` into a temporary directory, which
+// RemoveBuilt removes. gpiohil-agent is built next to it, as make build does.
+func Gpiohil(prebuilt, goarch string) (string, error) {
+	if prebuilt != "" {
+		return filepath.Abs(prebuilt)
 	}
 	buildsMu.Lock()
 	b := builds[goarch]
@@ -127,7 +122,7 @@ func RemoveBuilt() {
 // once per test process.
 func Binary(t testing.TB) string {
 	t.Helper()
-	p, err := Gpiohil(EnvBinary, "")
+	p, err := Gpiohil(runenv.Bin(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,14 +136,14 @@ func Main(m *testing.M, banks ...sim.Bank) int {
 		return m.Run()
 	}
 	if why := Missing(); why != "" {
-		if os.Getenv(EnvRequire) == "1" {
-			fmt.Fprintf(os.Stderr, "FAIL: VM lane required (%s=1) but unavailable: %s\n", EnvRequire, why)
+		if runenv.CurrentHost().RequireVM {
+			fmt.Fprintf(os.Stderr, "FAIL: VM lane required (%s=1) but unavailable: %s\n", runenv.EnvRequireVM, why)
 			return 1
 		}
 		fmt.Printf("SKIP: these tests need gpio-sim and the VM lane is unavailable: %s\n", why)
 		return 0
 	}
-	bin, err := Gpiohil(EnvBinary, "")
+	bin, err := Gpiohil(runenv.Bin(), "")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -167,9 +162,10 @@ func Main(m *testing.M, banks ...sim.Bank) int {
 		shares = append(shares, vm.Share{Path: d, ReadOnly: true})
 	}
 	// Reports the tests write outside their package directory (the suites' $GPIOHIL_JUNIT)
-	// need their directory shared read-write.
-	if j := os.Getenv("GPIOHIL_JUNIT"); j != "" {
-		d := filepath.Dir(j)
+	// need their directory shared read-write. Whatever else of the run is malformed is the
+	// tests' to report, in the VM.
+	if run, _ := runenv.Current(); run.JUnit != "" {
+		d := filepath.Dir(run.JUnit)
 		wd, _ := os.Getwd()
 		if rel, err := filepath.Rel(wd, d); err != nil || strings.HasPrefix(rel, "..") {
 			if err := os.MkdirAll(d, 0o755); err == nil {
@@ -179,7 +175,7 @@ func Main(m *testing.M, banks ...sim.Bank) int {
 	}
 	res, err := vm.Run(context.Background(), vm.Config{
 		Args:    append([]string{self}, os.Args[1:]...),
-		Env:     append(os.Environ(), EnvBinary+"="+bin),
+		Env:     append(os.Environ(), runenv.EnvBin+"="+bin),
 		Sim:     banks,
 		Init:    vm.InitFor(bin),
 		Shares:  shares,
@@ -192,14 +188,4 @@ func Main(m *testing.M, banks ...sim.Bank) int {
 		return 1
 	}
 	return res.Code
-}
-
-// HostHasGPIOSim reports whether the running kernel offers gpio-sim through configfs and this
-// process may use it (root), so tests can run on the host without the VM.
-func HostHasGPIOSim() bool {
-	if os.Geteuid() != 0 {
-		return false
-	}
-	_, err := os.Stat("/sys/kernel/config/gpio-sim")
-	return err == nil
 }

@@ -39,14 +39,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/loopback/probe"
 	"github.com/gpiohil/gpiohil/loopback/rig"
 )
 
 // Lines is how the check touches the rig; *safety.Interlock implements it.
 type Lines interface {
-	Input(name, bias string) error
+	Input(name string, bias vocab.Bias) error
 	Output(name string, value int) error
 	Read(name string) (int, error)
 }
@@ -234,7 +234,7 @@ func (c *checker) readAll(ls []string) (map[string]int, error) {
 }
 
 // setAll gives every line in ls the bias, then settles.
-func (c *checker) setAll(ls []string, bias string) error {
+func (c *checker) setAll(ls []string, bias vocab.Bias) error {
 	for _, l := range ls {
 		if err := c.lines.Input(l, bias); err != nil {
 			return err
@@ -267,7 +267,7 @@ func Run(lines Lines, pairs []rig.Pair, opt Options) Report {
 		}
 	}
 	for _, l := range c.active {
-		lines.Input(l, bench.BiasDisabled)
+		lines.Input(l, vocab.BiasDisabled)
 	}
 	return Report{Results: c.res, Took: time.Since(start)}
 }
@@ -288,7 +288,7 @@ func (c *checker) run() error {
 		}
 		var held []string
 		for _, l := range []string{p.Line, p.Partner} {
-			if err := c.lines.Input(l, bench.BiasPullDown); err != nil {
+			if err := c.lines.Input(l, vocab.BiasPullDown); err != nil {
 				c.fail(i, Unavailable, "cannot hold %s as an input: %v", c.pin(l), err)
 				break
 			}
@@ -297,7 +297,7 @@ func (c *checker) run() error {
 		c.active = append(c.active, held...)
 		if !c.res[i].OK() {
 			for _, l := range held {
-				c.lines.Input(l, bench.BiasDisabled)
+				c.lines.Input(l, vocab.BiasDisabled)
 			}
 		}
 	}
@@ -347,14 +347,14 @@ func (c *checker) lines4(keep func(i int) bool) []string {
 // forced returns the level each forced line is stuck at (step 1).
 func (c *checker) forced(lines []string) (map[string]int, error) {
 	out := map[string]int{}
-	if err := c.setAll(lines, bench.BiasPullDown); err != nil {
+	if err := c.setAll(lines, vocab.BiasPullDown); err != nil {
 		return nil, err
 	}
 	down, err := c.readAll(lines)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.setAll(lines, bench.BiasPullUp); err != nil {
+	if err := c.setAll(lines, vocab.BiasPullUp); err != nil {
 		return nil, err
 	}
 	up, err := c.readAll(lines)
@@ -371,7 +371,7 @@ func (c *checker) forced(lines []string) (map[string]int, error) {
 			out[l] = -1 // follows the opposite of its pull: nothing physical does that
 		}
 	}
-	return out, c.setAll(lines, bench.BiasPullDown)
+	return out, c.setAll(lines, vocab.BiasPullDown)
 }
 
 var groundPins = "6, 9, 14, 20, 25, 30, 34 or 39"
@@ -415,13 +415,13 @@ func (c *checker) judgeForced(forced map[string]int) {
 func (c *checker) listen(lines []string) (map[string][]string, error) {
 	raised := map[string][]string{}
 	for _, s := range lines {
-		if err := c.setAll(lines, bench.BiasPullDown); err != nil {
+		if err := c.setAll(lines, vocab.BiasPullDown); err != nil {
 			return nil, err
 		}
-		if err := c.setAll(lines, bench.BiasDisabled); err != nil {
+		if err := c.setAll(lines, vocab.BiasDisabled); err != nil {
 			return nil, err
 		}
-		if err := c.setAll([]string{s}, bench.BiasPullUp); err != nil {
+		if err := c.setAll([]string{s}, vocab.BiasPullUp); err != nil {
 			return nil, err
 		}
 		got, err := c.readAll(lines)
@@ -437,7 +437,7 @@ func (c *checker) listen(lines []string) (map[string][]string, error) {
 			raised[s] = append(raised[s], "!"+s) // did not follow its own pull-up
 		}
 	}
-	return raised, c.setAll(lines, bench.BiasPullDown)
+	return raised, c.setAll(lines, vocab.BiasPullDown)
 }
 
 func (c *checker) names(ls []string) string {
@@ -527,9 +527,9 @@ func (c *checker) drive(i int) error {
 	p := c.pairs[i]
 	for _, dir := range []struct{ from, to string }{{p.Line, p.Partner}, {p.Partner, p.Line}} {
 		for _, v := range []int{1, 0} {
-			against := bench.BiasPullDown
+			against := vocab.BiasPullDown
 			if v == 0 {
-				against = bench.BiasPullUp
+				against = vocab.BiasPullUp
 			}
 			if err := c.lines.Input(dir.to, against); err != nil {
 				return err
@@ -549,10 +549,10 @@ func (c *checker) drive(i int) error {
 					c.pin(dir.to), got, c.pin(dir.from), v, against, dir.from)
 			}
 		}
-		if err := c.lines.Input(dir.from, bench.BiasDisabled); err != nil {
+		if err := c.lines.Input(dir.from, vocab.BiasDisabled); err != nil {
 			return err
 		}
-		if err := c.lines.Input(dir.to, bench.BiasDisabled); err != nil {
+		if err := c.lines.Input(dir.to, vocab.BiasDisabled); err != nil {
 			return err
 		}
 		if !c.res[i].OK() {
@@ -568,8 +568,8 @@ type partner struct {
 	name  string
 }
 
-func (p partner) Input(bias string) error { return p.lines.Input(p.name, bias) }
-func (p partner) Read() (int, error)      { return p.lines.Read(p.name) }
+func (p partner) Input(bias vocab.Bias) error { return p.lines.Input(p.name, bias) }
+func (p partner) Read() (int, error)          { return p.lines.Read(p.name) }
 
 // Partner returns the probe's view of a partner line held through lines.
 func Partner(lines Lines, name string) probe.Partner { return partner{lines, name} }
@@ -585,12 +585,12 @@ func (c *checker) calibrate(i int) error {
 	}{
 		{probe.DrivenHigh, func() error { return c.lines.Output(p.Line, 1) }},
 		{probe.DrivenLow, func() error { return c.lines.Output(p.Line, 0) }},
-		{probe.PulledUp, func() error { return c.lines.Input(p.Line, bench.BiasPullUp) }},
-		{probe.PulledDown, func() error { return c.lines.Input(p.Line, bench.BiasPullDown) }},
-		{probe.Floating, func() error { return c.lines.Input(p.Line, bench.BiasDisabled) }},
+		{probe.PulledUp, func() error { return c.lines.Input(p.Line, vocab.BiasPullUp) }},
+		{probe.PulledDown, func() error { return c.lines.Input(p.Line, vocab.BiasPullDown) }},
+		{probe.Floating, func() error { return c.lines.Input(p.Line, vocab.BiasDisabled) }},
 	}
 	for _, st := range states {
-		if err := c.lines.Input(p.Partner, bench.BiasDisabled); err != nil {
+		if err := c.lines.Input(p.Partner, vocab.BiasDisabled); err != nil {
 			return err
 		}
 		if err := st.set(); err != nil {
@@ -617,7 +617,7 @@ func (c *checker) calibrate(i int) error {
 			}
 		}
 	}
-	if err := c.lines.Input(p.Line, bench.BiasDisabled); err != nil {
+	if err := c.lines.Input(p.Line, vocab.BiasDisabled); err != nil {
 		return err
 	}
 	c.res[i].Signatures = sig

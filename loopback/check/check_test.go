@@ -13,10 +13,10 @@ import (
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
 	"github.com/gpiohil/gpiohil/loopback/check"
+	"github.com/gpiohil/gpiohil/loopback/jumper"
 	"github.com/gpiohil/gpiohil/loopback/probe"
 	"github.com/gpiohil/gpiohil/loopback/rig"
 	"github.com/gpiohil/gpiohil/loopback/safety"
-	"github.com/gpiohil/gpiohil/loopback/wire"
 )
 
 const label = "check-test"
@@ -45,7 +45,7 @@ func testRig(t *testing.T) *rig.Rig {
 
 // setup starts a simulated wire with the rig's jumpers and faults and an interlock over the
 // rig's lines; both are closed, lines restored, when the test ends.
-func setup(t *testing.T, r *rig.Rig, mid wire.MidRail, faults ...wire.Fault) (*wire.Wire, *safety.Interlock) {
+func setup(t *testing.T, r *rig.Rig, mid jumper.MidRail, faults ...jumper.Fault) (*jumper.Wire, *safety.Interlock) {
 	t.Helper()
 	c, err := sim.ChipFromEnv(label)
 	if err != nil {
@@ -56,7 +56,7 @@ func setup(t *testing.T, r *rig.Rig, mid wire.MidRail, faults ...wire.Fault) (*w
 		jumpers = append(jumpers, [2]string{p.Line, p.Partner})
 		pairs = append(pairs, [2]string{p.Line, p.Partner})
 	}
-	w, err := wire.Start(wire.Config{Chip: c, Jumpers: jumpers, Faults: faults, MidRail: mid})
+	w, err := jumper.Start(jumper.Config{Chip: c, Jumpers: jumpers, Faults: faults, MidRail: mid})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func setup(t *testing.T, r *rig.Rig, mid wire.MidRail, faults ...wire.Fault) (*w
 }
 
 func TestGoodRig(t *testing.T) {
-	for _, mid := range []wire.MidRail{wire.MidRailKeep, wire.MidRailLow, wire.MidRailHigh} {
+	for _, mid := range []jumper.MidRail{jumper.MidRailKeep, jumper.MidRailLow, jumper.MidRailHigh} {
 		t.Run("mid-rail "+mid.String(), func(t *testing.T) {
 			r := testRig(t)
 			w, il := setup(t, r, mid)
@@ -96,8 +96,8 @@ func TestGoodRig(t *testing.T) {
 			}
 			want := map[probe.Class]probe.Pattern{
 				probe.DrivenHigh: "1111", probe.DrivenLow: "0000", probe.Floating: "1100",
-				probe.PulledUp:   map[wire.MidRail]probe.Pattern{wire.MidRailKeep: "1111", wire.MidRailLow: "1101", wire.MidRailHigh: "1111"}[mid],
-				probe.PulledDown: map[wire.MidRail]probe.Pattern{wire.MidRailKeep: "0000", wire.MidRailLow: "0000", wire.MidRailHigh: "1000"}[mid],
+				probe.PulledUp:   map[jumper.MidRail]probe.Pattern{jumper.MidRailKeep: "1111", jumper.MidRailLow: "1101", jumper.MidRailHigh: "1111"}[mid],
+				probe.PulledDown: map[jumper.MidRail]probe.Pattern{jumper.MidRailKeep: "0000", jumper.MidRailLow: "0000", jumper.MidRailHigh: "1000"}[mid],
 			}
 			for _, res := range rep.Results {
 				for c, p := range want {
@@ -115,32 +115,32 @@ func TestGoodRig(t *testing.T) {
 func TestFaultsAreFound(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		fault  wire.Fault
+		fault  jumper.Fault
 		fails  map[string]check.Fault
 		phrase map[string]string // pair -> a phrase its message must contain
 	}{
-		{"open", wire.Open("GPIO17"), map[string]check.Fault{"A": check.Open},
+		{"open", jumper.Open("GPIO17"), map[string]check.Fault{"A": check.Open},
 			map[string]string{"A": "GPIO18 (pin 12) did not follow GPIO17 (pin 11) pulled up, nor the other way round: the jumper between pins 11 and 12 is missing or does not make contact; fit a jumper cap across pins 11-12"}},
-		{"crossed", wire.Crossed("GPIO17", "GPIO27"), map[string]check.Fault{"A": check.Crossed, "B": check.Crossed},
+		{"crossed", jumper.Crossed("GPIO17", "GPIO27"), map[string]check.Fault{"A": check.Crossed, "B": check.Crossed},
 			map[string]string{
 				"A": "pair A is crossed with pair B: GPIO17 (pin 11) is joined to GPIO22 (pin 15), the partner of pair B; GPIO18 (pin 12) is joined to GPIO27 (pin 13), the line under test of pair B, not to each other; fit the jumpers so pin 11 joins pin 12",
 				"B": "fit the jumpers so pin 13 joins pin 15"}},
-		{"bridged", wire.Bridged("GPIO17", "GPIO23"), map[string]check.Fault{"A": check.Bridged, "C": check.Bridged},
+		{"bridged", jumper.Bridged("GPIO17", "GPIO23"), map[string]check.Fault{"A": check.Bridged, "C": check.Bridged},
 			map[string]string{
 				"A": "pair A is bridged to pair C: pulling GPIO17 (pin 11) up also raised GPIO23 (pin 16), GPIO24 (pin 18)",
 				"C": "pair C is bridged to pair A"}},
-		{"short to GND", wire.ShortToGND("GPIO27"), map[string]check.Fault{"B": check.ShortGND},
+		{"short to GND", jumper.ShortToGND("GPIO27"), map[string]check.Fault{"B": check.ShortGND},
 			map[string]string{"B": "GPIO27 (pin 13) and GPIO22 (pin 15) read 0 even while pulled up: their wire is shorted to GND"}},
-		{"short to 3V3", wire.ShortTo3V3("GPIO12"), map[string]check.Fault{"D": check.Short3V3},
+		{"short to 3V3", jumper.ShortTo3V3("GPIO12"), map[string]check.Fault{"D": check.Short3V3},
 			map[string]string{"D": "GPIO6 (pin 31) and GPIO12 (pin 32) read 1 even while pulled down: their wire is tied to 3V3"}},
-		{"stuck line", wire.Stuck("GPIO23", 0), map[string]check.Fault{"C": check.Stuck},
+		{"stuck line", jumper.Stuck("GPIO23", 0), map[string]check.Fault{"C": check.Stuck},
 			map[string]string{"C": "GPIO23 (pin 16) reads 0 whatever its own pull does, while GPIO24 (pin 18) follows its pull: GPIO23 is stuck low"}},
-		{"stuck partner", wire.Stuck("GPIO24", 1), map[string]check.Fault{"C": check.Stuck},
+		{"stuck partner", jumper.Stuck("GPIO24", 1), map[string]check.Fault{"C": check.Stuck},
 			map[string]string{"C": "GPIO24 (pin 18) reads 1 whatever its own pull does"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := testRig(t)
-			w, il := setup(t, r, wire.MidRailKeep, tc.fault)
+			w, il := setup(t, r, jumper.MidRailKeep, tc.fault)
 			rep := check.Run(il, r.Pairs, check.Options{Settler: w})
 			t.Log(w)
 			t.Log(rep)
@@ -169,7 +169,7 @@ func TestFaultsAreFound(t *testing.T) {
 // are checked as usual.
 func TestUnavailableLine(t *testing.T) {
 	r := testRig(t)
-	w, il := setup(t, r, wire.MidRailKeep)
+	w, il := setup(t, r, jumper.MidRailKeep)
 	bad := map[string]error{"GPIO22": &safety.UnavailableError{Line: "GPIO22", Reason: `it is in use by "w1-gpio"`}}
 	rep := check.Run(il, r.Pairs, check.Options{Settler: w, Unavailable: bad})
 	res, _ := rep.Result("B")
@@ -188,7 +188,7 @@ func TestUnavailableLine(t *testing.T) {
 
 func TestNoSettler(t *testing.T) {
 	r := testRig(t)
-	_, il := setup(t, r, wire.MidRailKeep)
+	_, il := setup(t, r, jumper.MidRailKeep)
 	rep := check.Run(il, r.Pairs, check.Options{})
 	if rep.OK() || !strings.Contains(rep.Results[0].Message, "no settler") {
 		t.Errorf("check without a settler: %s", rep)

@@ -54,7 +54,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // Class is the electrical state of a pin, as seen from its partner.
@@ -72,19 +72,51 @@ const (
 // Classes lists every class, in report order.
 var Classes = []Class{DrivenHigh, DrivenLow, PulledUp, PulledDown, Floating}
 
-// Level is the level the class holds the wire at: "1", "0", or "" for floating.
-func (c Class) Level() string {
+// Level is the level the class holds the wire at; unknown for floating.
+func (c Class) Level() vocab.Level {
 	switch c {
 	case DrivenHigh, PulledUp:
-		return "1"
+		return vocab.High
 	case DrivenLow, PulledDown:
-		return "0"
+		return vocab.Low
 	}
-	return ""
+	return vocab.LevelUnknown
 }
 
 // Driven reports whether the class is a driven one.
 func (c Class) Driven() bool { return c == DrivenHigh || c == DrivenLow }
+
+// Drive is what sets the pin's level in this class.
+func (c Class) Drive() vocab.Drive {
+	switch {
+	case c.Driven():
+		return vocab.Driven
+	case c == Floating:
+		return vocab.Floating
+	}
+	return vocab.Pulled
+}
+
+// Pull is the pin's pull in this class; unknown for a driven pin (the drive hides it).
+func (c Class) Pull() vocab.Pull {
+	switch c {
+	case PulledUp:
+		return vocab.PullUp
+	case PulledDown:
+		return vocab.PullDown
+	case Floating:
+		return vocab.PullNone
+	}
+	return vocab.PullUnknown
+}
+
+// Direction is output for a driven class, input otherwise.
+func (c Class) Direction() vocab.Direction {
+	if c.Driven() {
+		return vocab.Output
+	}
+	return vocab.Input
+}
 
 // Pattern is the four reads after "as found", in the order up, after up, down, after down:
 // "1101".
@@ -168,9 +200,9 @@ func Classify(r Reads, sig Signatures) Result {
 
 // Partner is the partner pin, held by the harness as an input.
 type Partner interface {
-	// Input reconfigures the partner as an input with bias bench.BiasPullUp, bench.BiasPullDown
-	// or bench.BiasDisabled.
-	Input(bias string) error
+	// Input reconfigures the partner as an input with bias vocab.BiasPullUp, vocab.BiasPullDown
+	// or vocab.BiasDisabled.
+	Input(bias vocab.Bias) error
 	// Read returns the partner's level, 0 or 1.
 	Read() (int, error)
 }
@@ -198,7 +230,7 @@ func (s Sleep) Settle() error {
 }
 
 // step sets the partner's bias, settles and reads.
-func step(p Partner, s Settler, bias string) (int, error) {
+func step(p Partner, s Settler, bias vocab.Bias) (int, error) {
 	if err := p.Input(bias); err != nil {
 		return 0, err
 	}
@@ -214,14 +246,14 @@ func Measure(p Partner, s Settler) (Reads, error) {
 	var r Reads
 	var err error
 	for _, st := range []struct {
-		bias string
+		bias vocab.Bias
 		into *int
 	}{
-		{bench.BiasDisabled, &r.AsFound},
-		{bench.BiasPullUp, &r.Up},
-		{bench.BiasDisabled, &r.AfterUp},
-		{bench.BiasPullDown, &r.Down},
-		{bench.BiasDisabled, &r.AfterDown},
+		{vocab.BiasDisabled, &r.AsFound},
+		{vocab.BiasPullUp, &r.Up},
+		{vocab.BiasDisabled, &r.AfterUp},
+		{vocab.BiasPullDown, &r.Down},
+		{vocab.BiasDisabled, &r.AfterDown},
 	} {
 		if *st.into, err = step(p, s, st.bias); err != nil {
 			return r, err
@@ -229,14 +261,14 @@ func Measure(p Partner, s Settler) (Reads, error) {
 	}
 	if r.AsFound != r.AfterDown {
 		// Put a floating wire back at its level: pull toward it, then let go.
-		bias := bench.BiasPullDown
+		bias := vocab.BiasPullDown
 		if r.AsFound == 1 {
-			bias = bench.BiasPullUp
+			bias = vocab.BiasPullUp
 		}
 		if _, err := step(p, s, bias); err != nil {
 			return r, err
 		}
-		if err := p.Input(bench.BiasDisabled); err != nil {
+		if err := p.Input(vocab.BiasDisabled); err != nil {
 			return r, err
 		}
 		if err := s.Settle(); err != nil {

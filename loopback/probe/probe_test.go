@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/loopback/probe"
 )
 
@@ -43,18 +43,18 @@ func TestClassifyTheory(t *testing.T) {
 type fakePartner struct {
 	pin   probe.Class
 	mid   int
-	bias  string
+	bias  vocab.Bias
 	level int
 	log   []string
 	fail  error
 }
 
-func (f *fakePartner) Input(bias string) error {
+func (f *fakePartner) Input(bias vocab.Bias) error {
 	if f.fail != nil {
 		return f.fail
 	}
 	f.bias = bias
-	f.log = append(f.log, bias)
+	f.log = append(f.log, string(bias))
 	return nil
 }
 
@@ -64,15 +64,15 @@ func (f *fakePartner) Settle() error {
 		f.level = 1
 	case f.pin == probe.DrivenLow:
 		f.level = 0
-	case f.pin == probe.PulledUp && f.bias == bench.BiasPullDown, f.pin == probe.PulledDown && f.bias == bench.BiasPullUp:
+	case f.pin == probe.PulledUp && f.bias == vocab.BiasPullDown, f.pin == probe.PulledDown && f.bias == vocab.BiasPullUp:
 		f.level = f.mid
 	case f.pin == probe.PulledUp:
 		f.level = 1
 	case f.pin == probe.PulledDown:
 		f.level = 0
-	case f.bias == bench.BiasPullUp:
+	case f.bias == vocab.BiasPullUp:
 		f.level = 1
-	case f.bias == bench.BiasPullDown:
+	case f.bias == vocab.BiasPullDown:
 		f.level = 0
 	}
 	return nil
@@ -91,7 +91,7 @@ func TestProbe(t *testing.T) {
 			if !slices.Contains(res.Candidates, c) {
 				t.Errorf("%s (mid-rail %d): candidates %v", c, mid, res.Candidates)
 			}
-			if f.bias != bench.BiasDisabled {
+			if f.bias != vocab.BiasDisabled {
 				t.Errorf("%s: partner left with bias %s; want disabled", c, f.bias)
 			}
 			if c == probe.Floating && f.level != 1 {

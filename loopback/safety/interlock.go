@@ -37,6 +37,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 var (
@@ -74,7 +75,7 @@ type hold struct {
 	req    *gpiocdev.Line
 	output bool
 	value  int
-	bias   string
+	bias   vocab.Bias
 }
 
 // Interlock requests rig lines for the harness and refuses what could harm the board.
@@ -145,18 +146,6 @@ func (il *Interlock) mayDrive(name string) error {
 	return nil
 }
 
-func biasOption(bias string) (gpiocdev.LineBias, error) {
-	switch bias {
-	case bench.BiasPullUp:
-		return gpiocdev.WithPullUp, nil
-	case bench.BiasPullDown:
-		return gpiocdev.WithPullDown, nil
-	case bench.BiasDisabled:
-		return gpiocdev.WithBiasDisabled, nil
-	}
-	return 0, fmt.Errorf("safety: bias %q: want pull-up, pull-down or disabled", bias)
-}
-
 // request requests l with opts, naming the holder when the line is busy. Called with il.mu held.
 func (il *Interlock) request(l bench.Line, opts ...gpiocdev.LineReqOption) (*gpiocdev.Line, error) {
 	il.touched[l.Name] = true
@@ -174,16 +163,16 @@ func (il *Interlock) request(l bench.Line, opts ...gpiocdev.LineReqOption) (*gpi
 	return req, nil
 }
 
-// Input holds the line as an input with the given bias (bench.BiasPullUp, ...), requesting it
+// Input holds the line as an input with the given bias (vocab.BiasPullUp, ...), requesting it
 // or reconfiguring the request it already holds.
-func (il *Interlock) Input(name, bias string) error {
+func (il *Interlock) Input(name string, bias vocab.Bias) error {
 	il.mu.Lock()
 	defer il.mu.Unlock()
 	l, err := il.line("request", name)
 	if err != nil {
 		return err
 	}
-	b, err := biasOption(bias)
+	b, err := bench.BiasOption(bias)
 	if err != nil {
 		return err
 	}
@@ -282,14 +271,14 @@ func (il *Interlock) Apply(name string, s bench.State) error {
 	il.mu.Lock()
 	defer il.mu.Unlock()
 	op := "request"
-	if s.Direction == "output" {
+	if s.Direction == vocab.Output {
 		op = "drive"
 	}
 	l, err := il.line(op, name)
 	if err != nil {
 		return err
 	}
-	b, err := biasOption(s.Bias)
+	b, err := bench.BiasOption(s.Bias)
 	if err != nil {
 		return err
 	}
@@ -298,8 +287,8 @@ func (il *Interlock) Apply(name string, s bench.State) error {
 		gpiocdev.LineConfigOption
 	} = gpiocdev.AsInput
 	switch s.Direction {
-	case "input":
-	case "output":
+	case vocab.Input:
+	case vocab.Output:
 		if err := il.mayDrive(name); err != nil {
 			return err
 		}
@@ -330,7 +319,7 @@ func (il *Interlock) GuardPartner(line string) error {
 	if err := il.Release(line); err != nil {
 		return err
 	}
-	return il.Input(p, bench.BiasDisabled)
+	return il.Input(p, vocab.BiasDisabled)
 }
 
 // Restore requests a line that the interlock does not hold as an input with bias disabled and

@@ -16,12 +16,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 //go:embed expectations.yaml
@@ -29,23 +30,33 @@ var builtin []byte
 
 // Rules are the loaded expectation data.
 type Rules struct {
-	File      string                                  `yaml:"-"`
-	Tools     map[string]map[string]map[string]string `yaml:"tools"` // tool -> action -> ending -> outcome
-	Platforms []Platform                              `yaml:"platforms"`
+	File      string                                                     // where they were read from, for messages
+	Tools     map[string]map[vocab.Action]map[vocab.Ending]vocab.Outcome // tool -> action -> ending -> outcome
+	Platforms []Platform
 }
 
 // Platform is what one kernel driver does with a line in each outcome.
 type Platform struct {
-	Name     string                       `yaml:"name"`
-	Match    map[string]string            `yaml:"match"` // driver, and persist where it matters
-	Outcomes map[string]map[string]string `yaml:"outcomes"`
+	Name     string
+	Driver   string        // the chip's driver it applies to
+	Persist  vocab.Persist // the persist_gpio_outputs setting it applies to; unset means any
+	Outcomes map[vocab.Outcome]Rule
 }
 
-// Outcomes a tool can leave behind.
-var Outcomes = []string{"released-output", "released-input", "released-input-no-bias", "exported-output", "exported-input", "unmanaged-output", "unmanaged-input", "unmanaged-input-no-pull"}
+// Rule is what a line in one outcome is observed as: field -> rule word. The words, as
+// expectations.yaml documents them: direction input|output; level value|pull|0|1; drive
+// driven|pull; pull bias|bias-or-before|before|none; owner free|used; consumer any name.
+type Rule map[vocab.Field]string
 
-// Fields an expectation may set, in the order reports show them.
-var Fields = []string{"direction", "level", "drive", "pull", "owner", "consumer"}
+// raw is the file as written, before its words are checked.
+type raw struct {
+	Tools     map[string]map[string]map[string]string `yaml:"tools"`
+	Platforms []struct {
+		Name     string                       `yaml:"name"`
+		Match    map[string]string            `yaml:"match"`
+		Outcomes map[string]map[string]string `yaml:"outcomes"`
+	} `yaml:"platforms"`
+}
 
 // Builtin returns the rules shipped with gpiohil.
 func Builtin() (*Rules, error) { return Parse("expectations.yaml", builtin) }
@@ -62,21 +73,17 @@ func Load(path string) (*Rules, error) {
 // Parse reads rules, strictly: unknown keys, outcomes, fields and values are errors naming
 // the file and line.
 func Parse(file string, data []byte) (*Rules, error) {
-	var r Rules
+	var w raw
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
-	if err := dec.Decode(&r); err != nil {
+	if err := dec.Decode(&w); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	r.File = file
 	var node yaml.Node
 	if err := yaml.Unmarshal(data, &node); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	if err := r.check(&node); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return w.rules(file, &node)
 }
 
 // lineOf finds the line of the first scalar equal to s in the document, for error messages.
@@ -92,221 +99,239 @@ func lineOf(n *yaml.Node, s string) int {
 	return 0
 }
 
-var (
-	endings = map[string]bool{"exit": true, "sigint": true, "sigterm": true, "sigkill": true, "parent-death": true}
-	values  = map[string]map[string]bool{
-		"direction": {"input": true, "output": true},
-		"level":     {"value": true, "pull": true, "0": true, "1": true},
-		"drive":     {"driven": true, "pull": true},
-		"pull":      {"bias": true, "bias-or-before": true, "before": true, "none": true},
-		"owner":     {"free": true, "used": true},
-		"consumer":  nil, // any name
-	}
-)
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+// ruleWords are the words each field's rule may use; nil means any word.
+var ruleWords = map[vocab.Field][]string{
+	vocab.FieldDirection: vocab.Strings(vocab.Directions),
+	vocab.FieldLevel:     {"value", "pull", "0", "1"},
+	vocab.FieldDrive:     {"driven", "pull"},
+	vocab.FieldPull:      {"bias", "bias-or-before", "before", "none"},
+	vocab.FieldOwner:     vocab.Strings(vocab.Owners),
+	vocab.FieldConsumer:  nil,
 }
 
-func (r *Rules) check(root *yaml.Node) error {
+// rules checks every word of w and returns the typed rules.
+func (w raw) rules(file string, root *yaml.Node) (*Rules, error) {
 	bad := func(key, format string, args ...any) error {
-		return fmt.Errorf("%s:%d: %s", r.File, lineOf(root, key), fmt.Sprintf(format, args...))
+		return fmt.Errorf("%s:%d: %s", file, lineOf(root, key), fmt.Sprintf(format, args...))
 	}
-	for tool, actions := range r.Tools {
+	r := &Rules{File: file, Tools: map[string]map[vocab.Action]map[vocab.Ending]vocab.Outcome{}}
+	for tool, actions := range w.Tools {
+		r.Tools[tool] = map[vocab.Action]map[vocab.Ending]vocab.Outcome{}
 		for action, byEnding := range actions {
+			a, err := vocab.ParseAction(action)
+			if err != nil {
+				return nil, bad(action, "tool %s: unknown action %q; want one of %s", tool, action, strings.Join(vocab.Strings(vocab.Actions), ", "))
+			}
+			r.Tools[tool][a] = map[vocab.Ending]vocab.Outcome{}
 			for ending, outcome := range byEnding {
-				if !endings[ending] {
-					return bad(ending, "tool %s action %s: unknown ending %q; want exit, sigint, sigterm, sigkill or parent-death", tool, action, ending)
+				e, err := vocab.ParseEnding(ending)
+				if err != nil || ending != e.String() {
+					return nil, bad(ending, "tool %s action %s: unknown ending %q; want %s", tool, action, ending, vocab.OneOf(vocab.Words(vocab.Endings)))
 				}
-				if !contains(Outcomes, outcome) {
-					return bad(outcome, "tool %s action %s ending %s: unknown outcome %q; want one of %s", tool, action, ending, outcome, strings.Join(Outcomes, ", "))
+				o, err := vocab.ParseOutcome(outcome)
+				if err != nil {
+					return nil, bad(outcome, "tool %s action %s ending %s: unknown outcome %q; want one of %s", tool, action, ending, outcome, strings.Join(vocab.Strings(vocab.Outcomes), ", "))
 				}
+				r.Tools[tool][a][e] = o
 			}
 		}
 	}
-	for _, p := range r.Platforms {
-		if p.Name == "" || p.Match["driver"] == "" {
-			return bad("platforms", "every platform needs a name and match.driver")
+	for _, rp := range w.Platforms {
+		if rp.Name == "" || rp.Match["driver"] == "" {
+			return nil, bad("platforms", "every platform needs a name and match.driver")
 		}
-		for k := range p.Match {
+		for k := range rp.Match {
 			if k != "driver" && k != "persist" {
-				return bad(k, "platform %s: unknown match key %q; want driver or persist", p.Name, k)
+				return nil, bad(k, "platform %s: unknown match key %q; want driver or persist", rp.Name, k)
 			}
 		}
-		for outcome, fields := range p.Outcomes {
-			if !contains(Outcomes, outcome) {
-				return bad(outcome, "platform %s: unknown outcome %q; want one of %s", p.Name, outcome, strings.Join(Outcomes, ", "))
+		p := Platform{Name: rp.Name, Driver: rp.Match["driver"], Persist: vocab.ParsePersist(rp.Match["persist"]), Outcomes: map[vocab.Outcome]Rule{}}
+		for outcome, fields := range rp.Outcomes {
+			o, err := vocab.ParseOutcome(outcome)
+			if err != nil {
+				return nil, bad(outcome, "platform %s: unknown outcome %q; want one of %s", rp.Name, outcome, strings.Join(vocab.Strings(vocab.Outcomes), ", "))
 			}
+			rule := Rule{}
 			for f, v := range fields {
-				allowed, ok := values[f]
-				if !ok {
-					return bad(f, "platform %s outcome %s: unknown field %q; want one of %s", p.Name, outcome, f, strings.Join(Fields, ", "))
+				field, err := vocab.ParseField(f)
+				if err != nil {
+					return nil, bad(f, "platform %s outcome %s: unknown field %q; want one of %s", rp.Name, outcome, f, strings.Join(vocab.Strings(vocab.Fields), ", "))
 				}
-				if allowed != nil && !allowed[v] {
-					return bad(v, "platform %s outcome %s: field %s cannot be %q", p.Name, outcome, f, v)
+				if allowed := ruleWords[field]; allowed != nil && !slices.Contains(allowed, v) {
+					return nil, bad(v, "platform %s outcome %s: field %s cannot be %q", rp.Name, outcome, f, v)
 				}
+				rule[field] = v
 			}
+			p.Outcomes[o] = rule
 		}
+		r.Platforms = append(r.Platforms, p)
 	}
-	return nil
+	return r, nil
 }
 
 // Case is what the suites ran.
 type Case struct {
 	Tool   string
-	Action string
-	Ending string // exit, sigint, sigterm, sigkill, parent-death
-	Value  int    // the value the tool drove
-	Bias   string // as-is, disabled, pull-up, pull-down
-	Before string // the line's pull before the tool ran (observe.PullUp, PullDown, PullNone)
+	Action vocab.Action
+	Ending vocab.Ending
+	Value  int        // the value the tool drove
+	Bias   vocab.Bias // the bias the tool asked for
+	Before vocab.Pull // the line's pull before the tool ran
 }
 
-// Expectation is what should be observed: field -> value, in observe's vocabulary.
+// Expectation is what should be observed, in the words of observe.Observation.
 type Expectation struct {
 	Platform string
-	Outcome  string
-	Fields   map[string]string
+	Outcome  vocab.Outcome
+
+	observe.Facts // the expected values
+
+	// Fields lists the fields the platform's rule sets, in report order. A field it sets to
+	// unknown (the level of a floating line) is listed but never checked.
+	Fields []vocab.Field
 }
 
 // ErrUnknown is matched by For's error when the rules do not cover a combination.
 var ErrUnknown = errors.New("no known expectation")
 
-// normPersist turns a module parameter's value into Y or N ("" when absent).
-func normPersist(v string) string {
-	switch strings.ToUpper(strings.TrimSpace(v)) {
-	case "Y", "1", "TRUE":
-		return "Y"
-	case "N", "0", "FALSE":
-		return "N"
+// Outcome returns what the rules say case c's tool leaves behind.
+func (r *Rules) Outcome(c Case) (vocab.Outcome, error) {
+	outcome := r.Tools[c.Tool][c.Action][c.Ending]
+	if outcome == "" {
+		return "", fmt.Errorf("%w: %s does not say what %s %s leaves behind when ended by %s", ErrUnknown, r.File, c.Tool, c.Action, c.Ending)
 	}
-	return ""
+	return outcome, nil
+}
+
+// Platform returns the rules' platform for what an observation saw.
+func (r *Rules) Platform(p observe.Platform) (*Platform, error) {
+	for i := range r.Platforms {
+		rp := &r.Platforms[i]
+		if rp.Driver == p.Driver && (rp.Persist == vocab.PersistUnset || rp.Persist == p.Persist) {
+			return rp, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s has no platform for driver %q with persist_gpio_outputs %q", ErrUnknown, r.File, p.Driver, p.Persist)
 }
 
 // For returns the expectation for case c on platform p.
 func (r *Rules) For(c Case, p observe.Platform) (Expectation, error) {
-	outcome := r.Tools[c.Tool][c.Action][c.Ending]
-	if outcome == "" {
-		return Expectation{}, fmt.Errorf("%w: %s does not say what %s %s leaves behind when ended by %s", ErrUnknown, r.File, c.Tool, c.Action, c.Ending)
+	outcome, err := r.Outcome(c)
+	if err != nil {
+		return Expectation{}, err
 	}
-	var plat *Platform
-	for i := range r.Platforms {
-		m := r.Platforms[i].Match
-		if m["driver"] == p.Driver && (m["persist"] == "" || m["persist"] == normPersist(p.Persist)) {
-			plat = &r.Platforms[i]
-			break
-		}
+	plat, err := r.Platform(p)
+	if err != nil {
+		return Expectation{}, err
 	}
-	if plat == nil {
-		return Expectation{}, fmt.Errorf("%w: %s has no platform for driver %q with persist_gpio_outputs %q", ErrUnknown, r.File, p.Driver, p.Persist)
-	}
-	rule, ok := plat.Outcomes[outcome]
+	return plat.Expect(outcome, c, r.File)
+}
+
+// Expect returns what a line in outcome o is observed as on this platform, for case c (whose
+// value, bias and pre-state the rule's words refer to); file names the rules in its error.
+func (plat *Platform) Expect(o vocab.Outcome, c Case, file string) (Expectation, error) {
+	rule, ok := plat.Outcomes[o]
 	if !ok {
-		return Expectation{}, fmt.Errorf("%w: %s: platform %s does not say what it does with a line %s", ErrUnknown, r.File, plat.Name, outcome)
+		return Expectation{}, fmt.Errorf("%w: %s: platform %s does not say what it does with a line %s", ErrUnknown, file, plat.Name, o)
 	}
-	e := Expectation{Platform: plat.Name, Outcome: outcome, Fields: map[string]string{}}
-	pull := ""
-	if v, ok := rule["pull"]; ok {
-		pull = resolvePull(v, c)
-		e.Fields["pull"] = pull
-	} else {
-		pull = resolvePull("bias", c)
+	e := Expectation{Platform: plat.Name, Outcome: o}
+	pullRule, hasPull := rule[vocab.FieldPull]
+	if !hasPull {
+		pullRule = "bias"
 	}
-	for f, v := range rule {
+	pull := resolvePull(pullRule, c)
+	for _, f := range vocab.Fields {
+		v, ok := rule[f]
+		if !ok {
+			continue
+		}
+		e.Fields = append(e.Fields, f)
 		switch f {
-		case "pull":
-		case "level":
-			e.Fields[f] = resolveLevel(v, c, pull)
-		case "drive":
-			e.Fields[f] = resolveDrive(v, pull)
-		default:
-			e.Fields[f] = v
+		case vocab.FieldDirection:
+			e.Direction = vocab.Direction(v)
+		case vocab.FieldLevel:
+			e.Level = resolveLevel(v, c, pull)
+		case vocab.FieldDrive:
+			e.Drive = resolveDrive(v, pull)
+		case vocab.FieldPull:
+			e.Pull = pull
+		case vocab.FieldOwner:
+			e.Owner = vocab.Owner(v)
+		case vocab.FieldConsumer:
+			e.Consumer = v
 		}
 	}
 	return e, nil
 }
 
-func resolvePull(rule string, c Case) string {
+func resolvePull(rule string, c Case) vocab.Pull {
 	switch rule {
 	case "none":
-		return observe.PullNone
+		return vocab.PullNone
 	case "before":
 		return c.Before
 	case "bias", "bias-or-before":
-		switch c.Bias {
-		case "pull-up":
-			return observe.PullUp
-		case "pull-down":
-			return observe.PullDown
-		case "disabled":
-			if rule == "bias" {
-				return observe.PullNone
-			}
+		if p, ok := c.Bias.Pull(); ok && (p != vocab.PullNone || rule == "bias") {
+			return p
 		}
 		return c.Before
 	}
-	return rule
+	return vocab.Pull(rule)
 }
 
-func resolveLevel(rule string, c Case, pull string) string {
+func resolveLevel(rule string, c Case, pull vocab.Pull) vocab.Level {
 	switch rule {
 	case "value":
-		return fmt.Sprint(c.Value)
+		return vocab.LevelOf(c.Value)
 	case "pull":
-		switch pull {
-		case observe.PullUp:
-			return "1"
-		case observe.PullDown:
-			return "0"
-		}
-		return observe.Unknown // a floating line has no level to expect
+		return pull.Level() // a floating line has no level to expect
 	}
-	return rule
+	return vocab.Level(rule)
 }
 
-func resolveDrive(rule, pull string) string {
+func resolveDrive(rule string, pull vocab.Pull) vocab.Drive {
 	if rule != "pull" {
-		return rule
+		return vocab.Drive(rule)
 	}
-	if pull == observe.PullNone {
-		return observe.Floating
-	}
-	return observe.Pulled
+	return vocab.DriveOf(pull)
 }
 
 // Check compares an observation with the expectation. It returns the mismatches, one line each,
 // and the expected fields that were not checked because the bench cannot see them.
-func (e Expectation) Check(o observe.Observation) (mismatches, unchecked []string) {
-	got := map[string]string{"direction": o.Direction, "level": o.Level, "drive": o.Drive, "pull": o.Pull, "owner": o.Owner, "consumer": o.Consumer}
-	can := map[string]string{"direction": observe.CanDirection, "level": observe.CanLevel, "drive": observe.CanDrive, "pull": observe.CanPull, "owner": observe.CanOwner, "consumer": observe.CanOwner}
-	for _, f := range Fields {
-		want, ok := e.Fields[f]
-		if !ok || want == observe.Unknown {
+func (e Expectation) Check(o observe.Observation) (mismatches []string, unchecked []vocab.Field) {
+	for _, f := range e.Fields {
+		want := e.Value(f)
+		if want == vocab.Unknown {
 			continue
 		}
-		if !o.Has(can[f]) {
+		if !o.Has(f) {
 			unchecked = append(unchecked, f)
 			continue
 		}
-		if got[f] != want {
-			mismatches = append(mismatches, fmt.Sprintf("%s: got %s, want %s", f, got[f], want))
+		if got := o.Value(f); got != want {
+			mismatches = append(mismatches, fmt.Sprintf("%s: got %s, want %s", f, got, want))
 		}
 	}
-	sort.Strings(unchecked)
+	slices.Sort(unchecked)
 	return mismatches, unchecked
+}
+
+// Checkable reports how many of the expectation's fields the bench that made o can see.
+func (e Expectation) Checkable(o observe.Observation) int {
+	n := 0
+	for _, f := range e.Fields {
+		if e.Value(f) != vocab.Unknown && o.Has(f) {
+			n++
+		}
+	}
+	return n
 }
 
 // String is the expected state in the words of observe.Observation.State.
 func (e Expectation) String() string {
 	var parts []string
-	for _, f := range Fields {
-		if v, ok := e.Fields[f]; ok {
-			parts = append(parts, f+"="+v)
-		}
+	for _, f := range e.Fields {
+		parts = append(parts, string(f)+"="+e.Value(f))
 	}
 	return strings.Join(parts, " ")
 }

@@ -8,9 +8,9 @@
 //
 //   - one <testsuite> per run, its <properties> naming the platform: kernel, bench, board,
 //     driver, persist_gpio_outputs, and each tool's version (tool:NAME);
-//   - a failed assertion is a <failure>; a failure whose message starts with Infrastructure is
-//     an <error type="infrastructure"> (no chip, a hung tool, a miswired rig: not the
-//     product's fault); a skipped spec is <skipped> with its reason;
+//   - a failed assertion is a <failure>; a failure of a spec that carries an
+//     InfrastructureEntry is an <error type="infrastructure"> (no chip, a hung tool, a
+//     miswired rig: not the product's fault); a skipped spec is <skipped> with its reason;
 //   - each spec's structured result (what was run, observed and expected) is one line
 //     "gpiohil-result: {json}" in its <system-out>, which Read parses.
 package junit
@@ -24,28 +24,43 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
-// OtherShard starts the skip message of a spec that another shard of a sharded run runs
-// (suites.Shard). Such a spec is not part of this shard's report.
-const OtherShard = "run by shard "
+// Names of the Ginkgo report entries that carry what a spec found, from the suites to the
+// JUnit conversion (package ginkgoreport): the signals travel as entries, never inside
+// message text.
+const (
+	// ResultEntry carries a spec's Result, as JSON.
+	ResultEntry = "gpiohil-result"
+	// InfrastructureEntry marks a spec that failed for a reason outside the product (its value
+	// says which): the spec is reported as an error, not a failure.
+	InfrastructureEntry = "gpiohil-infrastructure"
+	// OtherShardEntry marks a spec that another shard of a sharded run runs (runenv.Shard); its
+	// value names the shard. Such a spec is not part of this shard's report.
+	OtherShardEntry = "gpiohil-other-shard"
+)
 
-// Infrastructure starts the failure message of a spec that failed for a reason outside the
-// product: the spec is reported as an error, not a failure.
-const Infrastructure = "infrastructure: "
-
-// ResultEntry is the name of the Ginkgo report entry that carries a spec's Result.
-const ResultEntry = "gpiohil-result"
-
-// Result is one spec's structured result.
+// Result is one spec's structured result: what was run, observed and expected, and the
+// verdict. The matrix reads it back; the case fields let a verdict be judged again against
+// other expectations without running anything (package verdict).
 type Result struct {
-	Suite    string `json:"suite"` // persistence, cleanup, ownership
-	Tool     string `json:"tool"`
-	Scenario string `json:"scenario"` // e.g. "set-output high, bias pull-up, ended by sigkill"
-	Observed string `json:"observed"` // observe.Observation.State, or "" when nothing was observed
-	Expected string `json:"expected"` // expect.Expectation.String, or "" when unknown
-	Verdict  string `json:"verdict"`  // met, not met, unknown (no expectation), or skipped
-	Note     string `json:"note,omitempty"`
+	Suite    vocab.Suite   `json:"suite"`
+	Tool     string        `json:"tool"`
+	Scenario string        `json:"scenario"`         // e.g. "set-output high, bias pull-up, ended by sigkill"
+	Action   vocab.Action  `json:"action,omitempty"` // what the tool was made to do
+	Ending   *vocab.Ending `json:"ending,omitempty"` // how its process ended
+	Value    int           `json:"value,omitempty"`  // the value it drove
+	Bias     vocab.Bias    `json:"bias,omitempty"`   // the bias it asked for
+	Before   vocab.Pull    `json:"before,omitempty"` // the line's pull before it ran
+	Observed string        `json:"observed"`         // observe.Observation.State, or "" when nothing was observed
+	Expected string        `json:"expected"`         // expect.Expectation.String, or "" when unknown
+	Verdict  vocab.Verdict `json:"verdict"`
+	Note     string        `json:"note,omitempty"`
+	// Observation is the whole observation behind Observed, with its evidence.
+	Observation *observe.Observation `json:"observation,omitempty"`
 }
 
 // Property is one suite property.

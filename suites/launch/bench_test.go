@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/launch"
 )
 
@@ -27,7 +28,7 @@ func BenchmarkFullRun(b *testing.B) {
 	var ran, specs int
 	run := func(vms int) (launch.Summary, time.Duration) {
 		start := time.Now()
-		sum, err := launch.Run(context.Background(), launch.Config{Bench: launch.BenchVM, VMs: vms, JUnit: filepath.Join(dir, "suites.xml"),
+		sum, err := launch.Run(context.Background(), launch.Config{Bench: vocab.BenchVM, VMs: vms, JUnit: filepath.Join(dir, "suites.xml"),
 			Suites: suitesBin, Self: vmtest.Binary(b), Stdout: io.Discard, Stderr: io.Discard})
 		if err != nil {
 			b.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/vm"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/junit"
 	"github.com/gpiohil/gpiohil/suites/launch"
 	"github.com/gpiohil/gpiohil/suites/report"
@@ -36,7 +37,7 @@ func run(t *testing.T, suitesBin, expectations string) (launch.Summary, string) 
 	var out bytes.Buffer
 	junitPath := filepath.Join(t.TempDir(), "suites.xml")
 	sum, err := launch.Run(context.Background(), launch.Config{
-		Bench:        launch.BenchVM,
+		Bench:        vocab.BenchVM,
 		LabelFilter:  "persistence && tool:gpiohil-drive && action:set-output",
 		JUnit:        junitPath,
 		Expectations: expectations,
@@ -107,7 +108,7 @@ func TestShardedRunReportsWhatOneVMDoes(t *testing.T) {
 		var out bytes.Buffer
 		junitPath := filepath.Join(dir, fmt.Sprintf("suites-%d.xml", vms))
 		sum, err := launch.Run(context.Background(), launch.Config{
-			Bench: launch.BenchVM, VMs: vms, JUnit: junitPath, Suites: suitesBin, Self: vmtest.Binary(t),
+			Bench: vocab.BenchVM, VMs: vms, JUnit: junitPath, Suites: suitesBin, Self: vmtest.Binary(t),
 			LabelFilter: "tool:sysfs || (persistence && tool:gpiohil-drive && action:set-output)",
 			Stdout:      &out, Stderr: &out,
 		})
@@ -158,7 +159,7 @@ func TestShardedRunReportsAFailingVM(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
 	_, err := launch.Run(context.Background(), launch.Config{
-		Bench: launch.BenchVM, VMs: 2, JUnit: filepath.Join(dir, "suites.xml"), Suites: "/bin/true", Self: vmtest.Binary(t),
+		Bench: vocab.BenchVM, VMs: 2, JUnit: filepath.Join(dir, "suites.xml"), Suites: "/bin/true", Self: vmtest.Binary(t),
 		VM:     vm.Config{Fault: "before-root"},
 		Stdout: &out, Stderr: &out,
 	})
@@ -180,7 +181,7 @@ func TestShardedRunStopsOnCancel(t *testing.T) {
 	var out bytes.Buffer
 	start := time.Now()
 	_, err := launch.Run(ctx, launch.Config{
-		Bench: launch.BenchVM, VMs: 2, JUnit: filepath.Join(dir, "suites.xml"), Suites: suitesBin, Self: vmtest.Binary(t),
+		Bench: vocab.BenchVM, VMs: 2, JUnit: filepath.Join(dir, "suites.xml"), Suites: suitesBin, Self: vmtest.Binary(t),
 		Stdout: &out, Stderr: &out,
 	})
 	if !errors.Is(err, context.Canceled) {
@@ -212,7 +213,7 @@ func TestBadInputBeforeBoot(t *testing.T) {
 		{launch.Config{Profiles: []string{"no-such-tool"}}, "no such profile"},
 		{launch.Config{Expectations: badRules}, `rules.yaml:3: tool t action set-output ending exit: unknown outcome "kept"`},
 		{launch.Config{Bench: "mars", Suites: "/bin/true"}, `bench "mars" unknown`},
-		{launch.Config{Bench: launch.BenchVM, VMs: launch.MaxVMs + 1, Suites: "/bin/true"}, "--vms 5: at most 4"},
+		{launch.Config{Bench: vocab.BenchVM, VMs: launch.MaxVMs + 1, Suites: "/bin/true"}, "--vms 5: at most 4"},
 	} {
 		tc.cfg.JUnit = filepath.Join(dir, "j.xml")
 		if tc.cfg.Suites == "" {
@@ -233,7 +234,7 @@ func TestRigBenchNeedsAValidRig(t *testing.T) {
 		{"", "bench rpi needs a rig file (--rig FILE)"},
 		{bad, "rig.yaml:"},
 	} {
-		_, err := launch.Run(context.Background(), launch.Config{Bench: launch.BenchRPi, Rig: tc.rig, Suites: "/bin/true", JUnit: filepath.Join(dir, "j.xml")})
+		_, err := launch.Run(context.Background(), launch.Config{Bench: vocab.BenchRPi, Rig: tc.rig, Suites: "/bin/true", JUnit: filepath.Join(dir, "j.xml")})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("rig %q: err = %v, want %q", tc.rig, err, tc.want)
 		}

@@ -12,15 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/junit"
-)
-
-// Verdicts, as the suites record them.
-const (
-	Met     = "met"
-	NotMet  = "not met"
-	Unknown = "unknown"
-	Skipped = "skipped"
 )
 
 // Column is one platform: one JUnit test suite.
@@ -32,12 +25,15 @@ type Column struct {
 
 // Row is one tool and scenario.
 type Row struct {
-	Suite, Tool, Scenario string
+	Suite          vocab.Suite
+	Tool, Scenario string
 }
 
 // Cell is one result.
 type Cell struct {
-	Observed, Expected, Verdict, Note string
+	Observed, Expected string
+	Verdict            vocab.Verdict
+	Note               string
 }
 
 // Check is a spec that is not a scenario row (e.g. "cleanup touches only the lines it set up").
@@ -63,11 +59,8 @@ func ColumnTitle(s junit.Suite) string {
 	if d := s.Prop("driver"); d != "" && d != t {
 		t += ", " + d
 	}
-	switch s.Prop("persist_gpio_outputs") {
-	case "Y", "1":
-		t += ", persist on"
-	case "N", "0":
-		t += ", persist off"
+	if w := vocab.ParsePersist(s.Prop("persist_gpio_outputs")).Word(); w != "" {
+		t += ", " + w
 	}
 	return t
 }
@@ -124,7 +117,7 @@ func FromFiles(paths []string) (*Matrix, error) {
 				}
 				verdict := r.Verdict
 				if c.Failure != nil {
-					verdict = NotMet
+					verdict = vocab.NotMet
 				}
 				m.Cells[row][col] = Cell{Observed: r.Observed, Expected: r.Expected, Verdict: verdict, Note: r.Note}
 			}
@@ -138,7 +131,7 @@ func FromFiles(paths []string) (*Matrix, error) {
 	sort.SliceStable(m.Rows, func(i, j int) bool {
 		a, b := m.Rows[i], m.Rows[j]
 		if a.Suite != b.Suite {
-			return suiteOrder(a.Suite) < suiteOrder(b.Suite)
+			return a.Suite.Order() < b.Suite.Order()
 		}
 		if a.Tool != b.Tool {
 			return a.Tool < b.Tool
@@ -146,10 +139,6 @@ func FromFiles(paths []string) (*Matrix, error) {
 		return a.Scenario < b.Scenario
 	})
 	return m, nil
-}
-
-func suiteOrder(s string) int {
-	return map[string]int{"persistence": 0, "cleanup": 1, "ownership": 2}[s]
 }
 
 func status(c junit.Case) string {
@@ -164,12 +153,14 @@ func status(c junit.Case) string {
 	return "passed"
 }
 
-var mark = map[string]string{Met: "✅", NotMet: "❌", Unknown: "❔", Skipped: "➖"}
+var mark = map[vocab.Verdict]string{vocab.Met: "✅", vocab.NotMet: "❌", vocab.VerdictUnknown: "❔", vocab.Skipped: "➖", vocab.Infrastructure: "⚠️"}
 
 func (c Cell) text() string {
 	switch c.Verdict {
-	case Skipped:
+	case vocab.Skipped:
 		return "➖ skipped"
+	case vocab.Infrastructure:
+		return "⚠️ infrastructure error"
 	case "":
 		return ""
 	}
@@ -179,7 +170,7 @@ func (c Cell) text() string {
 // skippedEverywhere reports whether no platform ran the row.
 func (m *Matrix) skippedEverywhere(r Row) bool {
 	for _, c := range m.Cells[r] {
-		if c.Verdict != Skipped {
+		if c.Verdict != vocab.Skipped {
 			return false
 		}
 	}
@@ -209,7 +200,7 @@ func (m *Matrix) Shown() (rows []Row, hidden []string) {
 
 // Markdown writes the matrix as Markdown tables, one per suite.
 func (m *Matrix) Markdown(w io.Writer) error {
-	fmt.Fprintf(w, "Legend: ✅ observed state met the expectation · ❌ it did not · ❔ no known expectation (recorded, not passed) · ➖ skipped (tool not installed or action unsupported)\n\n")
+	fmt.Fprintf(w, "Legend: ✅ observed state met the expectation · ❌ it did not · ❔ no known expectation (recorded, not passed) · ➖ skipped (tool not installed or action unsupported) · ⚠️ infrastructure error (not a verdict)\n\n")
 	fmt.Fprintf(w, "Platforms:\n\n")
 	for i, c := range m.Columns {
 		fmt.Fprintf(w, "%d. **%s**: %s\n", i+1, c.Title, c.Detail)
@@ -218,7 +209,7 @@ func (m *Matrix) Markdown(w io.Writer) error {
 	if len(hidden) > 0 {
 		fmt.Fprintf(w, "\nNot run on any platform here (not installed, or for other benches): %s.\n", strings.Join(hidden, ", "))
 	}
-	suite := ""
+	var suite vocab.Suite
 	for _, r := range rows {
 		if r.Suite != suite {
 			suite = r.Suite
@@ -254,12 +245,13 @@ func (m *Matrix) Markdown(w io.Writer) error {
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"cell": func(m *Matrix, r Row, i int) Cell { return m.Cells[r][i] },
 	// Plain glyphs in the page: emoji fonts are missing in many headless browsers and terminals.
-	"mark": func(v string) string {
-		return map[string]string{Met: "✓", NotMet: "✗", Unknown: "?", Skipped: "–"}[v]
+	"mark": func(v vocab.Verdict) string {
+		return map[vocab.Verdict]string{vocab.Met: "✓", vocab.NotMet: "✗", vocab.VerdictUnknown: "?", vocab.Skipped: "–", vocab.Infrastructure: "!"}[v]
 	},
-	"class": func(v string) string {
-		return map[string]string{Met: "met", NotMet: "notmet", Unknown: "unknown", Skipped: "skipped"}[v]
+	"class": func(v vocab.Verdict) string {
+		return map[vocab.Verdict]string{vocab.Met: "met", vocab.NotMet: "notmet", vocab.VerdictUnknown: "unknown", vocab.Skipped: "skipped", vocab.Infrastructure: "error"}[v]
 	},
+	"skipped":     func(v vocab.Verdict) bool { return v == vocab.Skipped },
 	"status":      func(ch Check, i int) string { return ch.Status[i] },
 	"shownRows":   func(m *Matrix) []Row { r, _ := m.Shown(); return r },
 	"hiddenTools": func(m *Matrix) string { _, h := m.Shown(); return strings.Join(h, ", ") },
@@ -281,7 +273,7 @@ small{color:#555}
 <ol>{{range .Columns}}<li><b>{{.Title}}</b> <small>{{.Detail}}</small></li>{{end}}</ol>
 {{$m := .}}{{$rows := shownRows .}}{{with hiddenTools .}}<p>Not run on any platform here (not installed, or for other benches): {{.}}.</p>{{end}}
 <table><tr><th>suite</th><th>tool</th><th>scenario</th>{{range .Columns}}<th>{{.Title}}</th>{{end}}</tr>
-{{range $r := $rows}}<tr><td>{{$r.Suite}}</td><td>{{$r.Tool}}</td><td>{{$r.Scenario}}</td>{{range $i, $c := $m.Columns}}{{$cell := cell $m $r $i}}<td class="{{class $cell.Verdict}}" title="expected: {{$cell.Expected}} {{$cell.Note}}">{{mark $cell.Verdict}} {{if ne $cell.Verdict "skipped"}}{{$cell.Observed}}{{else}}skipped{{end}}</td>{{end}}</tr>
+{{range $r := $rows}}<tr><td>{{$r.Suite}}</td><td>{{$r.Tool}}</td><td>{{$r.Scenario}}</td>{{range $i, $c := $m.Columns}}{{$cell := cell $m $r $i}}<td class="{{class $cell.Verdict}}" title="expected: {{$cell.Expected}} {{$cell.Note}}">{{mark $cell.Verdict}} {{if skipped $cell.Verdict}}skipped{{else}}{{$cell.Observed}}{{end}}</td>{{end}}</tr>
 {{end}}</table>
 {{if .Checks}}<h2>Other checks</h2><table><tr><th>check</th>{{range .Columns}}<th>{{.Title}}</th>{{end}}</tr>
 {{range $ch := .Checks}}<tr><td>{{$ch.Name}}</td>{{range $i, $c := $m.Columns}}{{$s := status $ch $i}}<td class="{{$s}}">{{$s}}</td>{{end}}</tr>

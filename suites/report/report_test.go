@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
@@ -26,9 +27,9 @@ func result(r junit.Result) string {
 
 func TestMatrix(t *testing.T) {
 	row := junit.Result{Suite: "persistence", Tool: "libgpiod-v1", Scenario: "set-output high, bias pull-up, ended by exit"}
-	met, notMet, skipped := row, row, junit.Result{Suite: "persistence", Tool: "rpi-gpio", Scenario: "set-output high", Verdict: Skipped}
-	met.Observed, met.Verdict = "input high pulled pull-up", Met
-	notMet.Observed, notMet.Verdict = "input", NotMet
+	met, notMet, skipped := row, row, junit.Result{Suite: "persistence", Tool: "rpi-gpio", Scenario: "set-output high", Verdict: vocab.Skipped}
+	met.Observed, met.Verdict = "input high pulled pull-up", vocab.Met
+	notMet.Observed, notMet.Verdict = "input", vocab.NotMet
 	sim := file(t, []junit.Property{{Name: "bench", Value: "gpio-sim"}, {Name: "driver", Value: "gpio-sim"}, {Name: "kernel", Value: "6.12"}, {Name: "tool:libgpiod-v1", Value: "v1.6.3"}, {Name: "tool:rpi-gpio", Value: "not run: profile rpi-gpio is for benches rpi, not gpio-sim"}},
 		junit.Case{Name: "a", SystemOut: result(met)},
 		junit.Case{Name: "b", Skipped: &junit.Message{Message: "not installed"}, SystemOut: result(skipped)},

@@ -2,7 +2,6 @@ package emulatedpi_test
 
 import (
 	"errors"
-	"slices"
 	"testing"
 
 	"github.com/warthog618/go-gpiocdev"
@@ -11,6 +10,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3/rpi3test"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // The lines the tests use: BCM GPIO 17 and 27, header pins 11 and 13.
@@ -76,7 +76,7 @@ func TestBenchFacts(t *testing.T) {
 			t.Errorf("bench has %d lines, want 24 (GPIO 2 to 13 and 16 to 27)", n)
 		}
 		o := observeOK(t, b, l)
-		if !slices.Equal(o.Can, []string{observe.CanDirection, observe.CanOwner}) {
+		if o.Can != vocab.See(vocab.FieldDirection, vocab.FieldOwner) {
 			t.Errorf("Can = %v, want direction and owner only", o.Can)
 		}
 		p := o.Platform
@@ -103,7 +103,7 @@ func TestBenchRefusesReservedLines(t *testing.T) {
 		}
 		for _, n := range []int{0, 1, 14, 15, 48, 53} {
 			l := bench.Line{Chip: bench.BCM2835Label, ChipName: line(t, b, dutName).ChipName, Name: "forged", Offset: n}
-			if err := b.Prepare(l, bench.State{Direction: observe.Output, Value: 1, Bias: bench.BiasDisabled}); !errors.Is(err, bench.ErrReserved) {
+			if err := b.Prepare(l, bench.State{Direction: vocab.Output, Value: 1, Bias: vocab.BiasDisabled}); !errors.Is(err, bench.ErrReserved) {
 				t.Errorf("Prepare(GPIO %d) = %v, want ErrReserved", n, err)
 			}
 			if err := b.Restore(l); !errors.Is(err, bench.ErrReserved) {
@@ -121,14 +121,14 @@ func TestObserveHeldLines(t *testing.T) {
 		hold(t, in, gpiocdev.AsInput)
 		for i := 0; i < 3; i++ { // observing again sees the same: it does not disturb
 			o := observeOK(t, b, out)
-			if o.Direction != observe.Output || o.Owner != observe.Used || o.Consumer != "gpiohil-test" {
+			if o.Direction != vocab.Output || o.Owner != vocab.Used || o.Consumer != "gpiohil-test" {
 				t.Errorf("held output, observation %d: %s owner %s %q, want output used by gpiohil-test; evidence %v", i, o.Direction, o.Owner, o.Consumer, o.Evidence)
 			}
 			if o.Level != observe.Unknown || o.Pull != observe.Unknown || o.Drive != observe.Unknown {
 				t.Errorf("level %s, pull %s, drive %s: this emulator shows none of them, want unknown", o.Level, o.Pull, o.Drive)
 			}
 			o = observeOK(t, b, in)
-			if o.Direction != observe.Input || o.Owner != observe.Used {
+			if o.Direction != vocab.Input || o.Owner != vocab.Used {
 				t.Errorf("held input, observation %d: %s owner %s, want input used", i, o.Direction, o.Owner)
 			}
 		}
@@ -139,28 +139,28 @@ func TestObservePreparedLines(t *testing.T) {
 	rpi3test.ForLane(t, func(t *testing.T, lane rpi3.Lane) {
 		b := newBench(t)
 		l := line(t, b, dutName)
-		if err := b.Prepare(l, bench.State{Direction: observe.Input, Bias: bench.BiasPullUp}); err != nil {
+		if err := b.Prepare(l, bench.State{Direction: vocab.Input, Bias: vocab.BiasPullUp}); err != nil {
 			t.Fatal(err)
 		}
-		if o := observeOK(t, b, l); o.Direction != observe.Input || o.Owner != observe.Free {
+		if o := observeOK(t, b, l); o.Direction != vocab.Input || o.Owner != vocab.Free {
 			t.Errorf("after preparing input pull-up: %s owner %s, want input free", o.Direction, o.Owner)
 		}
-		if err := b.Prepare(l, bench.State{Direction: observe.Output, Value: 1, Bias: bench.BiasDisabled}); err != nil {
+		if err := b.Prepare(l, bench.State{Direction: vocab.Output, Value: 1, Bias: vocab.BiasDisabled}); err != nil {
 			t.Fatal(err)
 		}
-		want := observe.Input // the release reset the output
+		want := vocab.Input // the release reset the output
 		if lane.Persist {
-			want = observe.Output
+			want = vocab.Output
 		}
 		for i := 0; i < 3; i++ { // observing never requests the line, so it never resets it
-			if o := observeOK(t, b, l); o.Direction != want || o.Owner != observe.Free {
+			if o := observeOK(t, b, l); o.Direction != want || o.Owner != vocab.Free {
 				t.Errorf("after preparing output high, observation %d: %s owner %s, want %s free; evidence %v", i, o.Direction, o.Owner, want, o.Evidence)
 			}
 		}
 		if err := b.Restore(l); err != nil {
 			t.Fatal(err)
 		}
-		if o := observeOK(t, b, l); o.Direction != observe.Input {
+		if o := observeOK(t, b, l); o.Direction != vocab.Input {
 			t.Errorf("after Restore: %s, want input", o.Direction)
 		}
 	})

@@ -14,9 +14,10 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/bench"
 	"github.com/gpiohil/gpiohil/harness/observe"
-	"github.com/gpiohil/gpiohil/harness/trial"
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3/rpi3test"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // Outcomes: the pin's function and whether anyone holds the line once the tool is gone.
@@ -84,8 +85,8 @@ func scenarios() []scenario {
 		return func(t *testing.T, b *bench.EmulatedPi, l bench.Line) { runDrive(t, l, sig, args...) }
 	}
 	return []scenario{
-		{"bench prepares output high", prepare(bench.State{Direction: observe.Output, Value: 1, Bias: bench.BiasDisabled})},
-		{"bench prepares input pull-up", prepare(bench.State{Direction: observe.Input, Bias: bench.BiasPullUp})},
+		{"bench prepares output high", prepare(bench.State{Direction: vocab.Output, Value: 1, Bias: vocab.BiasDisabled})},
+		{"bench prepares input pull-up", prepare(bench.State{Direction: vocab.Input, Bias: vocab.BiasPullUp})},
 		{"drive exit, output high", drive("--mode", "exit", "=1")},
 		{"drive exit, output low", drive("--mode", "exit", "=0")},
 		{"drive cleanup, output high", drive("--mode", "cleanup", "=1")},
@@ -116,7 +117,7 @@ func runDrive(t *testing.T, l bench.Line, sig syscall.Signal, args ...string) {
 	args = append([]string(nil), args...)
 	last := len(args) - 1
 	args[last] = strconv.Itoa(l.Offset) + args[last]
-	cmd := exec.Command(os.Getenv(rpi3.EnvBin), append([]string{"drive", "--chip", l.Chip}, args...)...)
+	cmd := exec.Command(runenv.Bin(), append([]string{"drive", "--chip", l.Chip}, args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -144,7 +145,7 @@ func runDrive(t *testing.T, l bench.Line, sig syscall.Signal, args ...string) {
 
 func sysfsNumber(t *testing.T, l bench.Line) int {
 	t.Helper()
-	base, err := trial.SysfsBase(l.Chip)
+	base, err := bench.SysfsBase(l.Chip)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func sh(t *testing.T, format string, args ...any) {
 
 // outcome is the short form the table uses.
 func outcome(o observe.Observation) string {
-	if o.Owner == observe.Used {
+	if o.Owner == vocab.Used {
 		return fmt.Sprintf("%s, held by %s", o.Direction, o.Consumer)
 	}
 	return fmt.Sprintf("%s, %s", o.Direction, o.Owner)
@@ -191,7 +192,7 @@ func check(want map[string]string, got map[string]observe.Observation) []string 
 
 // envExpect names the lane whose expectations TestReleaseSemantics checks, instead of the lane
 // it runs in. harness/vm/rpi3/rpi3test's tests set it to show that a wrong one fails the run.
-const envExpect = "GPIOHIL_TEST_EXPECT_LANE"
+const envExpect = "RPI3TEST_EXPECT_LANE" // private to these tests and rpi3test's, not a gpiohil variable
 
 // TestReleaseSemantics is the lane's row of the semantics table: what each tool and ending
 // leaves GPIO17 as once the tool is gone, one subtest per scenario, from a restored line each

@@ -32,6 +32,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/vm/wire"
 )
@@ -42,9 +43,6 @@ const Channel = "/dev/ttyS1"
 // ConfigPath is where the host puts the run's configuration (an encoded wire.GuestConfig) in
 // the initramfs. Reading it there is 100 ms faster than receiving it over the serial line.
 const ConfigPath = "/gpiohil.config"
-
-// EnvInVM is set to 1 in the environment of every command the agent runs.
-const EnvInVM = "GPIOHIL_VM"
 
 // debugExitPort is the I/O port of QEMU's isa-debug-exit device: a write there ends QEMU at once.
 const debugExitPort = 0xf4
@@ -139,7 +137,8 @@ func (a *agent) run() (err error) {
 	} else if err := enterHostRoot(cfg); err != nil {
 		return err
 	}
-	env := append(cfg.Env, EnvInVM+"=1")
+	// Every command the agent runs is told it runs in one of gpiohil's VMs.
+	env := append(cfg.Env, runenv.EnvInVM+"=1")
 	if len(cfg.Sim) > 0 {
 		s, err := sim.Create(cfg.Sim)
 		if err != nil {

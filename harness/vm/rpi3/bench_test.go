@@ -14,14 +14,15 @@ import (
 // BenchmarkBoot measures the time from starting QEMU to the guest agent's Ready frame, the
 // fixed cost of every run in the emulated Pi, and reports its median as boot-ms (use
 // -benchtime 5x or more). The guest runs `true`; the full run, power-off included, is total-ms.
-// $GPIOHIL_RPI3_APPEND adds kernel parameters, to compare boot options.
+// $RPI3_BENCH_APPEND adds kernel parameters, to compare boot options (a knob of this benchmark
+// only, not one of gpiohil's settings).
 func BenchmarkBoot(b *testing.B) {
 	rpi3test.Require(b)
 	initBin := rpi3test.Init(b)
 	var boots, totals, uptimes []time.Duration
 	for b.Loop() {
 		res, err := rpi3.Run(context.Background(), rpi3.Config{Args: []string{"true"}, Init: initBin,
-			Timeout: 2 * time.Minute, Append: os.Getenv("GPIOHIL_RPI3_APPEND")})
+			Timeout: 2 * time.Minute, Append: os.Getenv("RPI3_BENCH_APPEND")})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -36,20 +36,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/vm"
 	"github.com/gpiohil/gpiohil/harness/vm/guest"
 	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
 	"github.com/gpiohil/gpiohil/harness/vm/wire"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // BenchKind is the bench kind of this lane, as tool profiles and reports name it.
-const BenchKind = "vm-rpi3"
+const BenchKind = vocab.KindVMRPi3
 
 // Defaults and bounds.
 const (
@@ -59,25 +62,17 @@ const (
 	Memory = "1G"
 )
 
-// Paths and environment inside the guest.
+// Paths inside the guest.
 const (
 	GuestBin    = "/bin/gpiohil" // the gpiohil binary (the agent itself, linked)
 	GuestOutbox = "/out"         // files left here are sent to the host's Config.OutDir
+	GuestCarry  = "/carry"       // host files given to Config.Carry go here
 	guestModule = "/lib/modules/bcm2835_wdt.ko"
-
-	EnvOutbox = "GPIOHIL_OUTBOX"    // GuestOutbox, for the command
-	EnvLane   = "GPIOHIL_RPI3_LANE" // the lane's name, e.g. persist-off
-	EnvBench  = "GPIOHIL_BENCH"     // BenchKind, so gpiohil and the suites pick the bench
-	EnvBin    = "GPIOHIL_BIN"       // GuestBin
 )
 
-// Environment on the host.
-const (
-	// EnvKernelDir overrides where the kernel, device tree and module are taken from.
-	EnvKernelDir = "GPIOHIL_RPI3_KERNEL"
-	// EnvInit names a statically linked arm64 gpiohil binary to boot as the guest's /init.
-	EnvInit = "GPIOHIL_BIN_ARM64"
-)
+// OutboxPath is where the command in the guest writes a file it means for the host: the file
+// called name in the outbox, which reaches the host as Config.OutDir/name.
+func OutboxPath(name string) string { return GuestOutbox + "/" + name }
 
 // Lane is one setting of the kernel the emulated Pi boots.
 type Lane struct {
@@ -114,11 +109,11 @@ func (l Lane) Param() string {
 }
 
 // ParamValue is what /sys/module/pinctrl_bcm2835/parameters/persist_gpio_outputs reads on the lane.
-func (l Lane) ParamValue() string {
+func (l Lane) ParamValue() vocab.Persist {
 	if l.Persist {
-		return "Y"
+		return vocab.PersistOn
 	}
-	return "N"
+	return vocab.PersistOff
 }
 
 // LaneByName returns the lane called name.
@@ -134,8 +129,11 @@ func LaneByName(name string) (Lane, error) {
 // CurrentLane says which lane this process runs in, from $GPIOHIL_RPI3_LANE; ok is false outside
 // the emulated Pi.
 func CurrentLane() (l Lane, ok bool) {
-	l, err := LaneByName(os.Getenv(EnvLane))
-	return l, err == nil && os.Getenv(guest.EnvInVM) == "1"
+	// An error concerns another variable of the run (the bench, the shard): the lane and
+	// GPIOHIL_VM are read all the same, and the error is for the suites to report.
+	run, _ := runenv.Current()
+	l, err := LaneByName(run.Lane)
+	return l, err == nil && run.InVM
 }
 
 // Kernel is what the lane boots, as ci/rpi3/fetch.sh left it in one directory.
@@ -150,7 +148,7 @@ type Kernel struct {
 
 // DefaultKernelDir is $GPIOHIL_RPI3_KERNEL, or the newest kernel ci/rpi3/fetch.sh fetched.
 func DefaultKernelDir() string {
-	if d := os.Getenv(EnvKernelDir); d != "" {
+	if d := runenv.CurrentHost().RPi3Kernel; d != "" {
 		return d
 	}
 	return filepath.Join(vm.CacheDir(), "rpi3", "current")
@@ -200,7 +198,7 @@ func Missing() string {
 // DefaultInit finds a statically linked arm64 gpiohil for the guest: $GPIOHIL_BIN_ARM64, this
 // executable when it is one, or gpiohil-arm64 next to this executable.
 func DefaultInit() (string, error) {
-	if p := os.Getenv(EnvInit); p != "" {
+	if p := runenv.CurrentHost().BinArm64; p != "" {
 		return p, nil
 	}
 	self, err := os.Executable()
@@ -214,7 +212,7 @@ func DefaultInit() (string, error) {
 	if _, err := os.Stat(sibling); err == nil {
 		return sibling, nil
 	}
-	return "", fmt.Errorf("rpi3: no arm64 gpiohil for the guest: set %s or put gpiohil-arm64 next to %s; build it with: make build-arm64 (CGO_ENABLED=0 GOARCH=arm64 go build -o bin/gpiohil-arm64 ./cmd/gpiohil)", EnvInit, self)
+	return "", fmt.Errorf("rpi3: no arm64 gpiohil for the guest: set %s or put gpiohil-arm64 next to %s; build it with: make build-arm64 (CGO_ENABLED=0 GOARCH=arm64 go build -o bin/gpiohil-arm64 ./cmd/gpiohil)", runenv.EnvBinArm64, self)
 }
 
 // checkInit makes sure the guest's init is a static arm64 program: the initramfs has no loader.
@@ -230,11 +228,12 @@ type Config struct {
 	Lane Lane     // which kernel setting to boot; the zero value is PersistOff
 	Args []string // the command and its arguments, as paths inside the guest; required
 	// Env is added to the command's environment, which otherwise holds only PATH=/bin, HOME,
-	// TMPDIR and the GPIOHIL_* variables of this package (the host's own environment means
+	// TMPDIR and the run's GPIOHIL_* variables of GuestEnv (the host's own environment means
 	// nothing in the guest).
 	Env []string
 	// Files are added to the initramfs: a test binary, a profile, data. Everything the command
-	// runs must be in the initramfs: raspi3b has no virtio to share host directories.
+	// runs must be in the initramfs: raspi3b has no virtio to share host directories. Carry
+	// adds a host file without its caller choosing a guest path.
 	Files []initramfs.Entry
 	Dir   string // the command's working directory in the guest; "" means /
 	// OutDir is the host directory that files the command leaves in $GPIOHIL_OUTBOX are written
@@ -252,17 +251,32 @@ type Config struct {
 	Console        io.Writer // when set, the guest console (kernel and agent messages) is copied here
 }
 
-// Result is how a run ended.
-type Result struct {
-	Code   int           // the command's exit status, 128+N when killed by signal N
-	Signal string        // the signal that killed the command, if any
-	Kernel string        // the guest kernel's release
-	Boot   time.Duration // from starting QEMU until the guest agent said it was ready
-	Uptime time.Duration // the guest kernel's uptime when its agent said it was ready
-	Total  time.Duration // from starting QEMU until it ended
-	Files  []string      // the files written to OutDir, relative to it, in arrival order
-	// PoweredOff is false when the guest did not power itself off and QEMU had to be killed.
-	PoweredOff bool
+// Carry adds the host file hostPath to the initramfs, with permissions mode, and returns its
+// path in the guest: GuestCarry/<base name>, or GuestCarry/<n>/<base name> when another file
+// already has that path, so the file keeps its name. Carrying the same file with the same
+// mode again returns the path it already has. The file is read when the run starts.
+func (c *Config) Carry(hostPath string, mode fs.FileMode) (guestPath string) {
+	src := hostPath
+	if abs, err := filepath.Abs(hostPath); err == nil {
+		src = abs
+	}
+	taken := map[string]bool{}
+	for _, e := range c.Files {
+		if e.Source == src && e.Mode == mode && strings.HasPrefix(e.Path, GuestCarry+"/") {
+			return e.Path
+		}
+		taken[e.Path] = true
+	}
+	base := filepath.Base(src)
+	if base == "/" || base == "." {
+		base = "file"
+	}
+	guestPath = GuestCarry + "/" + base
+	for n := 2; taken[guestPath]; n++ {
+		guestPath = fmt.Sprintf("%s/%d/%s", GuestCarry, n, base)
+	}
+	c.Files = append(c.Files, initramfs.File(guestPath, src, mode))
+	return guestPath
 }
 
 // prepared holds the checked inputs of one run.
@@ -378,26 +392,33 @@ func Entries(cfg Config, k Kernel, gc wire.GuestConfig) ([]initramfs.Entry, erro
 	return append(es, cfg.Files...), nil
 }
 
-// GuestEnv is the command's environment in the guest, before cfg.Env.
+// GuestEnv is the command's environment in the guest, before cfg.Env: PATH, HOME and TMPDIR,
+// and the run as package runenv writes it (the bench, the lane, the outbox, gpiohil). The agent
+// adds GPIOHIL_VM=1.
 func GuestEnv(lane Lane) []string {
-	return []string{"PATH=/bin", "HOME=/root", "TMPDIR=/tmp", EnvBin + "=" + GuestBin,
-		EnvBench + "=" + BenchKind, EnvOutbox + "=" + GuestOutbox, EnvLane + "=" + lane.Name}
+	run := runenv.Run{Bench: vocab.KindVMRPi3, Lane: lane.Name, Outbox: GuestOutbox, Bin: GuestBin}
+	return append([]string{"PATH=/bin", "HOME=/root", "TMPDIR=/tmp"}, run.Environ()...)
 }
 
 // Run boots the emulated Pi, runs cfg.Args in it and returns how it ended. Errors are those of
 // package vm: a *vm.TimeoutError when the run took too long, a *vm.GuestError when the guest
 // ended without an exit status (kernel panic, agent failure, QEMU failing to start), and a
 // plain error, saying what to run, for bad input or a missing QEMU or kernel.
-func Run(ctx context.Context, cfg Config) (Result, error) {
+func Run(ctx context.Context, cfg Config) (vm.Result, error) {
 	p, err := check(cfg)
 	if err != nil {
-		return Result{}, err
+		return vm.Result{}, err
 	}
 	return run(ctx, p)
 }
 
-func run(ctx context.Context, p prepared) (res Result, err error) {
+// accel is the accelerator of every run: the emulated Pi always runs under software
+// emulation, with one TCG thread (QEMUArgs).
+const accel = "tcg"
+
+func run(ctx context.Context, p prepared) (vm.Result, error) {
 	cfg := p.cfg
+	res := vm.Result{Accel: accel}
 	tmp, err := os.MkdirTemp("", "gpiohil-rpi3-")
 	if err != nil {
 		return res, fmt.Errorf("rpi3: %w", err)
@@ -415,7 +436,7 @@ func run(ctx context.Context, p prepared) (res Result, err error) {
 	}
 	sock := filepath.Join(tmp, "channel.sock")
 	out := &outFiles{dir: cfg.OutDir, open: map[string]*os.File{}}
-	sr, err := vm.Session{
+	res, err = vm.Session{
 		QEMU: p.qemu, Args: QEMUArgs(cfg, p.kernel, initrd, sock), Socket: sock, Name: "the emulated Pi",
 		Timeout: cfg.Timeout, Stdout: cfg.Stdout, Stderr: stderrOf(cfg), Console: cfg.Console,
 		OnFile: func(payload []byte) error { return out.write(payload, stderrOf(cfg)) },
@@ -425,8 +446,7 @@ func run(ctx context.Context, p prepared) (res Result, err error) {
 	if cerr := out.close(); cerr != nil && err == nil {
 		err = cerr
 	}
-	res = Result{Code: sr.Code, Signal: sr.Signal, Kernel: sr.Kernel, Boot: sr.Boot, Uptime: sr.Uptime,
-		Total: sr.Total, Files: out.names, PoweredOff: sr.PoweredOff}
+	res.Accel, res.Files = accel, out.names
 	return res, err
 }
 

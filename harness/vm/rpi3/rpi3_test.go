@@ -6,14 +6,18 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/vm"
 	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3/rpi3test"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 func TestMain(m *testing.M) {
@@ -50,6 +54,77 @@ func TestLanes(t *testing.T) {
 	}
 	if rpi3.PersistOff.Title() == rpi3.PersistOn.Title() {
 		t.Error("both lanes have the same title; the semantics matrix needs two columns")
+	}
+}
+
+func TestCarryGivesEachFileItsOwnGuestPath(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	p1, p2, p3 := filepath.Join(a, "profile.yaml"), filepath.Join(b, "profile.yaml"), filepath.Join(a, "suites.test")
+	cfg := rpi3.Config{Files: []initramfs.Entry{{Path: "/carry/suites.test", Mode: 0o644, Data: []byte("the caller's own")}}}
+	got := []string{cfg.Carry(p1, 0o644), cfg.Carry(p2, 0o644), cfg.Carry(p3, 0o755), cfg.Carry(p1, 0o644)}
+	want := []string{"/carry/profile.yaml", "/carry/2/profile.yaml", "/carry/2/suites.test", "/carry/profile.yaml"}
+	if !slices.Equal(got, want) {
+		t.Errorf("guest paths %q, want %q (a file carried twice keeps its path)", got, want)
+	}
+	wantFiles := []initramfs.Entry{cfg.Files[0], initramfs.File(want[0], p1, 0o644),
+		initramfs.File(want[1], p2, 0o644), initramfs.File(want[2], p3, 0o755)}
+	if len(cfg.Files) != len(wantFiles) {
+		t.Fatalf("Files = %+v, want %+v", cfg.Files, wantFiles)
+	}
+	for i := range wantFiles {
+		if g, w := cfg.Files[i], wantFiles[i]; g.Path != w.Path || g.Source != w.Source || g.Mode != w.Mode {
+			t.Errorf("Files[%d] = %+v, want %+v", i, g, w)
+		}
+	}
+	// A relative host path is taken from the current directory, as the run reads it later.
+	wd, _ := os.Getwd()
+	if g := cfg.Carry("testdata/x", 0o644); g != "/carry/x" || cfg.Files[len(cfg.Files)-1].Source != filepath.Join(wd, "testdata/x") {
+		t.Errorf("Carry(testdata/x) = %q from %q, want /carry/x from %s", g, cfg.Files[len(cfg.Files)-1].Source, filepath.Join(wd, "testdata/x"))
+	}
+}
+
+func TestOutboxPath(t *testing.T) {
+	if got := rpi3.OutboxPath("suites.xml"); got != rpi3.GuestOutbox+"/suites.xml" {
+		t.Errorf("OutboxPath(suites.xml) = %q", got)
+	}
+}
+
+func TestGuestEnvIsTheRunOfTheLane(t *testing.T) {
+	env := rpi3.GuestEnv(rpi3.PersistOn)
+	lookup := func(k string) (string, bool) {
+		for _, e := range env {
+			if v, ok := strings.CutPrefix(e, k+"="); ok {
+				return v, true
+			}
+		}
+		return "", false
+	}
+	run, err := runenv.ReadRun(lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (runenv.Run{Bench: vocab.KindVMRPi3, Lane: "persist-on", Outbox: rpi3.GuestOutbox, Bin: rpi3.GuestBin, Shard: runenv.All}); !reflect.DeepEqual(run, want) {
+		t.Errorf("the guest's run is %+v, want %+v", run, want)
+	}
+	if p, _ := lookup("PATH"); p != "/bin" {
+		t.Errorf("PATH=%q, want /bin", p)
+	}
+}
+
+func TestCurrentLaneOnlyInTheVM(t *testing.T) {
+	t.Setenv(runenv.EnvLane, rpi3.PersistOn.Name)
+	t.Setenv(runenv.EnvInVM, "")
+	if _, ok := rpi3.CurrentLane(); ok {
+		t.Error("CurrentLane is ok outside the VM")
+	}
+	t.Setenv(runenv.EnvInVM, "1")
+	t.Setenv(runenv.EnvShard, "not-a-shard") // another variable's error is not the lane's
+	if l, ok := rpi3.CurrentLane(); !ok || l != rpi3.PersistOn {
+		t.Errorf("CurrentLane = %v, %v; want persist-on, true", l, ok)
+	}
+	t.Setenv(runenv.EnvLane, "persist")
+	if _, ok := rpi3.CurrentLane(); ok {
+		t.Error("CurrentLane is ok with an unknown lane")
 	}
 }
 
@@ -122,6 +197,12 @@ exit 3`},
 	}
 	if b, err := os.ReadFile(filepath.Join(out, "big")); err != nil || !bytes.Equal(b, big) {
 		t.Errorf("big file from the outbox: %d bytes (%v), want %d equal ones", len(b), err, len(big))
+	}
+	if files := slices.Sorted(slices.Values(res.Files)); !slices.Equal(files, []string{"big", "junit/report.xml"}) {
+		t.Errorf("Files = %q, want big and junit/report.xml", res.Files)
+	}
+	if res.Accel != "tcg" {
+		t.Errorf("Accel = %q, want tcg", res.Accel)
 	}
 	if !res.PoweredOff {
 		t.Errorf("the guest did not power itself off (bcm2835_wdt); console:\n%s", console.String())

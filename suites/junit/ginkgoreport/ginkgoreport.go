@@ -1,6 +1,7 @@
 // Package ginkgoreport converts a Ginkgo report into gpiohil's JUnit (package junit): only It
-// specs become test cases, an infrastructure failure becomes an error, a skip keeps its
-// reason, and each spec's gpiohil-result report entry goes to its system-out.
+// specs become test cases, a failure marked with junit.InfrastructureEntry becomes an error,
+// a skip keeps its reason (a spec marked junit.OtherShardEntry is left to its shard's report),
+// and each spec's gpiohil-result report entry goes to its system-out.
 package ginkgoreport
 
 import (
@@ -14,6 +15,16 @@ import (
 
 func seconds(d float64) string { return fmt.Sprintf("%.3f", d) }
 
+// hasEntry reports whether the spec carries a report entry of this name.
+func hasEntry(spec types.SpecReport, name string) bool {
+	for _, e := range spec.ReportEntries {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Convert converts a Ginkgo report. Only It specs become test cases; a failing suite
 // setup node becomes an error case so it is not lost.
 func Convert(r types.Report, name string, props []junit.Property) junit.Suites {
@@ -26,7 +37,7 @@ func Convert(r types.Report, name string, props []junit.Property) junit.Suites {
 		if spec.State == types.SpecStateSkipped && spec.Failure.Message == "" && len(spec.ReportEntries) == 0 {
 			continue // filtered out by a label filter or focus: not part of this run
 		}
-		if spec.State == types.SpecStateSkipped && strings.HasPrefix(spec.Failure.Message, junit.OtherShard) {
+		if spec.State == types.SpecStateSkipped && hasEntry(spec, junit.OtherShardEntry) {
 			continue // another shard's: in its report
 		}
 		c := junit.Case{Name: spec.FullText(), Classname: name, Time: seconds(spec.RunTime.Seconds())}
@@ -55,7 +66,7 @@ func Convert(r types.Report, name string, props []junit.Property) junit.Suites {
 		case spec.State == types.SpecStatePending:
 			c.Skipped = &junit.Message{Message: "pending"}
 			s.Skipped++
-		case spec.State.Is(types.SpecStateFailureStates) && strings.HasPrefix(msg, junit.Infrastructure):
+		case spec.State.Is(types.SpecStateFailureStates) && hasEntry(spec, junit.InfrastructureEntry):
 			c.Error = &junit.Message{Message: msg, Type: "infrastructure", Text: detail}
 			s.Errors++
 		case spec.State == types.SpecStatePanicked:

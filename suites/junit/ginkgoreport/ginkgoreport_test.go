@@ -11,17 +11,19 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
 // report is a Ginkgo report with one spec in each state the suites produce.
 func report() types.Report {
 	res, _ := json.Marshal(junit.Result{Suite: "persistence", Tool: "libgpiod-v1", Scenario: "set-output high, bias pull-up, ended by exit", Observed: "input high pulled pull-up", Expected: "direction=input", Verdict: "met"})
-	entry := func(v string) types.ReportEntries {
-		e := types.ReportEntry{Name: junit.ResultEntry}
+	named := func(name, v string) types.ReportEntries {
+		e := types.ReportEntry{Name: name}
 		e.Value = types.WrapEntryValue(v)
 		return types.ReportEntries{e}
 	}
+	entry := func(v string) types.ReportEntries { return named(junit.ResultEntry, v) }
 	it := func(text string, state types.SpecState, msg string, entries types.ReportEntries) types.SpecReport {
 		return types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: text, State: state, RunTime: 250 * time.Millisecond,
 			Failure: types.Failure{Message: msg}, ReportEntries: entries}
@@ -30,7 +32,9 @@ func report() types.Report {
 		SpecReports: types.SpecReports{
 			it("passes", types.SpecStatePassed, "", entry(string(res))),
 			it("fails", types.SpecStateFailed, "direction: got output, want input", nil),
-			it("has no chip", types.SpecStateFailed, junit.Infrastructure+"no chip labelled gpiohil-suite", nil),
+			it("has no chip", types.SpecStateFailed, "no chip labelled gpiohil-suite", named(junit.InfrastructureEntry, "no chip labelled gpiohil-suite")),
+			it("says infrastructure but is not", types.SpecStateFailed, "infrastructure: a message that only looks like one", nil),
+			it("belongs to another shard", types.SpecStateSkipped, "run by shard 2 of 2", named(junit.OtherShardEntry, "2/2")),
 			it("is not installed", types.SpecStateSkipped, "gpioset not found on PATH", nil),
 			it("was filtered out", types.SpecStateSkipped, "", nil),
 			it("panics", types.SpecStatePanicked, "", nil),
@@ -41,8 +45,8 @@ func report() types.Report {
 func TestFromReportClassifies(t *testing.T) {
 	s := Convert(report(), "gpiohil suites", []junit.Property{{Name: "bench", Value: "gpio-sim"}})
 	su := s.Suites[0]
-	if su.Tests != 5 || su.Failures != 1 || su.Errors != 2 || su.Skipped != 1 {
-		t.Errorf("counts tests %d failures %d errors %d skipped %d; want 5 1 2 1 (filtered specs and passed setup nodes left out)", su.Tests, su.Failures, su.Errors, su.Skipped)
+	if su.Tests != 6 || su.Failures != 2 || su.Errors != 2 || su.Skipped != 1 {
+		t.Errorf("counts tests %d failures %d errors %d skipped %d; want 6 2 2 1 (filtered specs, other shards' specs and passed setup nodes left out)", su.Tests, su.Failures, su.Errors, su.Skipped)
 	}
 	byName := map[string]junit.Case{}
 	for _, c := range su.Cases {
@@ -50,6 +54,12 @@ func TestFromReportClassifies(t *testing.T) {
 	}
 	if c := byName["has no chip"]; c.Error == nil || c.Error.Type != "infrastructure" || c.Failure != nil {
 		t.Errorf("an infrastructure failure should be an error: %+v", c)
+	}
+	if c, ok := byName["belongs to another shard"]; ok {
+		t.Errorf("another shard's spec should be left to that shard's report: %+v", c)
+	}
+	if c := byName["says infrastructure but is not"]; c.Failure == nil || c.Error != nil {
+		t.Errorf("only the entry makes an infrastructure error, not the message text: %+v", c)
 	}
 	if c := byName["fails"]; c.Failure == nil || c.Failure.Message != "direction: got output, want input" {
 		t.Errorf("an assertion failure should be a failure: %+v", c)
@@ -69,7 +79,7 @@ func TestFromReportClassifies(t *testing.T) {
 // structure Jenkins and GitLab read, with xmllint.
 func TestWrittenReportMatchesSchema(t *testing.T) {
 	if _, err := exec.LookPath("xmllint"); err != nil {
-		if os.Getenv("GPIOHIL_REQUIRE_VM") == "1" {
+		if runenv.CurrentHost().RequireVM {
 			t.Fatal("xmllint not found: apt-get install libxml2-utils (make deps does)")
 		}
 		t.Skip("xmllint not found: apt-get install libxml2-utils")
@@ -83,7 +93,7 @@ func TestWrittenReportMatchesSchema(t *testing.T) {
 		t.Errorf("xmllint: %v\n%s", err, out)
 	}
 	back, err := junit.ReadFile(path)
-	if err != nil || len(back.Suites) != 1 || len(back.Suites[0].Cases) != 5 {
+	if err != nil || len(back.Suites) != 1 || len(back.Suites[0].Cases) != 6 {
 		t.Fatalf("read back: %v %+v", err, back)
 	}
 	// The schema does reject what Ginkgo's own reporter writes: a testcase status attribute.

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
@@ -56,7 +57,7 @@ func Init(t testing.TB) string {
 	return p
 }
 
-func buildInit() (string, error) { return vmtest.Gpiohil(rpi3.EnvInit, "arm64") }
+func buildInit() (string, error) { return vmtest.Gpiohil(runenv.CurrentHost().BinArm64, "arm64") }
 
 // Cleanup removes what Init built.
 func Cleanup() { vmtest.RemoveBuilt() }
@@ -126,8 +127,8 @@ func MainWith(m *testing.M, o Options) int {
 		return m.Run()
 	}
 	if why := rpi3.Missing(); why != "" {
-		if os.Getenv(vmtest.EnvRequire) == "1" {
-			fmt.Fprintf(os.Stderr, "FAIL: emulated Pi lane required (%s=1) but unavailable: %s\n", vmtest.EnvRequire, why)
+		if runenv.CurrentHost().RequireVM {
+			fmt.Fprintf(os.Stderr, "FAIL: emulated Pi lane required (%s=1) but unavailable: %s\n", runenv.EnvRequireVM, why)
 			return 1
 		}
 		fmt.Printf("SKIP: these tests need the emulated Raspberry Pi and it is unavailable: %s\n", why)

@@ -34,6 +34,10 @@ func TestGuestArgsDropHostFiles(t *testing.T) {
 	}
 }
 
+// envExpectLane tells harness/bench/emulatedpi's tests which lane's expectations to check
+// against (its envExpect): a test knob, not one of gpiohil's settings.
+const envExpectLane = "RPI3TEST_EXPECT_LANE"
+
 // TestWrongExpectationFailsTheRun runs harness/bench/emulatedpi's release semantics on the
 // persist-on lane with the persist-off expectations: the run must fail, naming the scenarios
 // whose outcome differs, and the failure must reach the host as the exit status.
@@ -50,7 +54,7 @@ func TestWrongExpectationFailsTheRun(t *testing.T) {
 	res, err := rpi3.Run(context.Background(), rpi3.Config{
 		Lane:    rpi3.PersistOn,
 		Args:    []string{"/bin/emulatedpi.test", "-test.v", "-test.run", "TestReleaseSemantics"},
-		Env:     []string{"GPIOHIL_TEST_EXPECT_LANE=" + rpi3.PersistOff.Name},
+		Env:     []string{envExpectLane + "=" + rpi3.PersistOff.Name},
 		Files:   []initramfs.Entry{initramfs.File("/bin/emulatedpi.test", bin, 0o755)},
 		Dir:     "/tmp",
 		Init:    Init(t),

@@ -1,10 +1,12 @@
-package wire
+package jumper
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // MidRail says what an input reads when a pull-up and a pull-down hold the same wire against
@@ -83,7 +85,7 @@ func Stuck(line string, level int) Fault { return Fault{kind: faultStuck, a: lin
 // endState is what one end of a wire contributes.
 type endState struct {
 	name   string
-	pull   string // "pull-up", "pull-down" or "none": the end's own pull resistor
+	pull   vocab.Pull // the end's own pull resistor
 	driven bool
 	value  int // when driven
 }
@@ -124,18 +126,18 @@ func build(jumpers [][2]string, faults []Fault) ([]*net, error) {
 	for _, j := range jumpers {
 		for _, l := range j {
 			if n, _ := find(l); n != nil {
-				return nil, fmt.Errorf("wire: line %s is on two jumpers", l)
+				return nil, fmt.Errorf("jumper: line %s is on two jumpers", l)
 			}
 		}
 		if j[0] == j[1] {
-			return nil, fmt.Errorf("wire: jumper joins %s to itself", j[0])
+			return nil, fmt.Errorf("jumper: jumper joins %s to itself", j[0])
 		}
 		nets = append(nets, &net{ends: []string{j[0], j[1]}})
 	}
 	need := func(line string) (*net, int, error) {
 		n, i := find(line)
 		if n == nil {
-			return nil, -1, fmt.Errorf("wire: fault names %s, which is on no jumper", line)
+			return nil, -1, fmt.Errorf("jumper: fault names %s, which is on no jumper", line)
 		}
 		return n, i, nil
 	}
@@ -160,7 +162,7 @@ func build(jumpers [][2]string, faults []Fault) ([]*net, error) {
 				return nil, err
 			}
 			if na == nb || len(na.ends) != 2 || len(nb.ends) != 2 {
-				return nil, fmt.Errorf("wire: cannot cross %s and %s: they must be on two different plain jumpers", f.a, f.b)
+				return nil, fmt.Errorf("jumper: cannot cross %s and %s: they must be on two different plain jumpers", f.a, f.b)
 			}
 			farA, farB := other(na.ends, f.a), other(nb.ends, f.b)
 			na.ends, nb.ends = []string{f.a, farB}, []string{f.b, farA}
@@ -174,7 +176,7 @@ func build(jumpers [][2]string, faults []Fault) ([]*net, error) {
 				return nil, err
 			}
 			if na == nb {
-				return nil, fmt.Errorf("wire: %s and %s are already on one wire", f.a, f.b)
+				return nil, fmt.Errorf("jumper: %s and %s are already on one wire", f.a, f.b)
 			}
 			na.ends = append(na.ends, nb.ends...)
 			nets = slices.Delete(nets, ib, ib+1)
@@ -220,9 +222,9 @@ func (n *net) resolve(ends map[string]*endState, mid MidRail) string {
 			high = append(high, name)
 		case e.driven:
 			low = append(low, name)
-		case e.pull == "pull-up":
+		case e.pull == vocab.PullUp:
 			ups++
-		case e.pull == "pull-down":
+		case e.pull == vocab.PullDown:
 			downs++
 		}
 	}

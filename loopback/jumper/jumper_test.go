@@ -1,4 +1,4 @@
-package wire_test
+package jumper_test
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
-	"github.com/gpiohil/gpiohil/loopback/wire"
+	"github.com/gpiohil/gpiohil/loopback/jumper"
 )
 
 const label = "wire-test"
@@ -34,15 +34,15 @@ func simChip(t *testing.T) sim.Chip {
 }
 
 // start runs a wire joining GPIO17-GPIO18 and GPIO27-GPIO22 and stops it with the test.
-func start(t *testing.T, mid wire.MidRail, faults ...wire.Fault) *wire.Wire {
+func start(t *testing.T, mid jumper.MidRail, faults ...jumper.Fault) *jumper.Wire {
 	t.Helper()
-	w, err := wire.Start(wire.Config{Chip: simChip(t), Jumpers: [][2]string{{"GPIO17", "GPIO18"}, {"GPIO27", "GPIO22"}}, Faults: faults, MidRail: mid})
+	w, err := jumper.Start(jumper.Config{Chip: simChip(t), Jumpers: [][2]string{{"GPIO17", "GPIO18"}, {"GPIO27", "GPIO22"}}, Faults: faults, MidRail: mid})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if err := w.Close(); err != nil {
-			t.Errorf("wire: %v", err)
+			t.Errorf("jumper: %v", err)
 		}
 	})
 	return w
@@ -69,7 +69,7 @@ func tool(t *testing.T, line string, opts ...gpiocdev.LineReqOption) *gpiocdev.L
 	return l
 }
 
-func read(t *testing.T, w *wire.Wire, l *gpiocdev.Line) int {
+func read(t *testing.T, w *jumper.Wire, l *gpiocdev.Line) int {
 	t.Helper()
 	if err := w.Settle(); err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func reconfigure(t *testing.T, l *gpiocdev.Line, opts ...gpiocdev.LineConfigOpti
 }
 
 func TestDriveReachesTheOtherEnd(t *testing.T) {
-	w := start(t, wire.MidRailKeep)
+	w := start(t, jumper.MidRailKeep)
 	partner := tool(t, "GPIO18", gpiocdev.AsInput, gpiocdev.WithPullDown)
 	line := tool(t, "GPIO17", gpiocdev.AsOutput(1))
 	if v := read(t, w, partner); v != 1 {
@@ -107,16 +107,16 @@ func TestDriveReachesTheOtherEnd(t *testing.T) {
 	if err := line.SetValue(1); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(100 * wire.DefaultPoll)
+	deadline := time.Now().Add(100 * jumper.DefaultPoll)
 	for {
 		v, _ := partner.Value()
 		if v == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("GPIO18 did not follow GPIO17's value change within %v without Settle", 100*wire.DefaultPoll)
+			t.Fatalf("GPIO18 did not follow GPIO17's value change within %v without Settle", 100*jumper.DefaultPoll)
 		}
-		time.Sleep(wire.DefaultPoll / 2)
+		time.Sleep(jumper.DefaultPoll / 2)
 	}
 	if c := w.Contentions(); len(c) != 0 {
 		t.Errorf("contentions: %v", c)
@@ -124,7 +124,7 @@ func TestDriveReachesTheOtherEnd(t *testing.T) {
 }
 
 func TestPullsAndChargeRetention(t *testing.T) {
-	w := start(t, wire.MidRailKeep)
+	w := start(t, jumper.MidRailKeep)
 	partner := tool(t, "GPIO18", gpiocdev.AsInput, gpiocdev.WithBiasDisabled)
 	line := tool(t, "GPIO17", gpiocdev.AsInput, gpiocdev.WithPullUp)
 	if v := read(t, w, partner); v != 1 {
@@ -150,12 +150,12 @@ func TestPullsAndChargeRetention(t *testing.T) {
 
 func TestMidRail(t *testing.T) {
 	for _, tc := range []struct {
-		mid  wire.MidRail
+		mid  jumper.MidRail
 		want [2]int // read after the wire was high, then after it was low
 	}{
-		{wire.MidRailKeep, [2]int{1, 0}},
-		{wire.MidRailLow, [2]int{0, 0}},
-		{wire.MidRailHigh, [2]int{1, 1}},
+		{jumper.MidRailKeep, [2]int{1, 0}},
+		{jumper.MidRailLow, [2]int{0, 0}},
+		{jumper.MidRailHigh, [2]int{1, 1}},
 	} {
 		t.Run(tc.mid.String(), func(t *testing.T) {
 			w := start(t, tc.mid)
@@ -179,7 +179,7 @@ func TestMidRail(t *testing.T) {
 // A request made and released between two looks of the wire still leaves its pull: the
 // line-info events carry it.
 func TestPullOfAQuickRequestIsKept(t *testing.T) {
-	w := start(t, wire.MidRailKeep)
+	w := start(t, jumper.MidRailKeep)
 	partner := tool(t, "GPIO18", gpiocdev.AsInput, gpiocdev.WithBiasDisabled)
 	c := simChip(t)
 	for _, tc := range []struct {
@@ -211,7 +211,7 @@ func TestPullOfAQuickRequestIsKept(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	t.Run("open", func(t *testing.T) {
-		w := start(t, wire.MidRailKeep, wire.Open("GPIO17"))
+		w := start(t, jumper.MidRailKeep, jumper.Open("GPIO17"))
 		partner := tool(t, "GPIO18", gpiocdev.AsInput, gpiocdev.WithPullDown)
 		tool(t, "GPIO17", gpiocdev.AsOutput(1))
 		if v := read(t, w, partner); v != 0 {
@@ -219,7 +219,7 @@ func TestFaults(t *testing.T) {
 		}
 	})
 	t.Run("crossed", func(t *testing.T) {
-		w := start(t, wire.MidRailKeep, wire.Crossed("GPIO17", "GPIO27"))
+		w := start(t, jumper.MidRailKeep, jumper.Crossed("GPIO17", "GPIO27"))
 		if got := strings.Join(w.Wires(), " "); got != "GPIO17+GPIO22 GPIO27+GPIO18" {
 			t.Errorf("wires = %s", got)
 		}
@@ -231,7 +231,7 @@ func TestFaults(t *testing.T) {
 		}
 	})
 	t.Run("bridged", func(t *testing.T) {
-		w := start(t, wire.MidRailKeep, wire.Bridged("GPIO17", "GPIO27"))
+		w := start(t, jumper.MidRailKeep, jumper.Bridged("GPIO17", "GPIO27"))
 		p22 := tool(t, "GPIO22", gpiocdev.AsInput, gpiocdev.WithPullDown)
 		tool(t, "GPIO17", gpiocdev.AsOutput(1))
 		if v := read(t, w, p22); v != 1 {
@@ -239,7 +239,7 @@ func TestFaults(t *testing.T) {
 		}
 	})
 	t.Run("short to GND", func(t *testing.T) {
-		w := start(t, wire.MidRailKeep, wire.ShortToGND("GPIO18"))
+		w := start(t, jumper.MidRailKeep, jumper.ShortToGND("GPIO18"))
 		partner := tool(t, "GPIO18", gpiocdev.AsInput, gpiocdev.WithPullUp)
 		if v := read(t, w, partner); v != 0 {
 			t.Errorf("short to GND: GPIO18 pulled up reads %d; want 0", v)
@@ -252,14 +252,14 @@ func TestFaults(t *testing.T) {
 		}
 	})
 	t.Run("short to 3V3", func(t *testing.T) {
-		w := start(t, wire.MidRailKeep, wire.ShortTo3V3("GPIO17"))
+		w := start(t, jumper.MidRailKeep, jumper.ShortTo3V3("GPIO17"))
 		partner := tool(t, "GPIO18", gpiocdev.AsInput, gpiocdev.WithPullDown)
 		if v := read(t, w, partner); v != 1 {
 			t.Errorf("short to 3V3: GPIO18 pulled down reads %d; want 1", v)
 		}
 	})
 	t.Run("stuck", func(t *testing.T) {
-		w := start(t, wire.MidRailKeep, wire.Stuck("GPIO17", 1))
+		w := start(t, jumper.MidRailKeep, jumper.Stuck("GPIO17", 1))
 		line := tool(t, "GPIO17", gpiocdev.AsInput, gpiocdev.WithPullDown)
 		partner := tool(t, "GPIO18", gpiocdev.AsInput, gpiocdev.WithPullUp)
 		if v := read(t, w, line); v != 1 {
@@ -276,7 +276,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestContentionBetweenDrivers(t *testing.T) {
-	w := start(t, wire.MidRailKeep)
+	w := start(t, jumper.MidRailKeep)
 	tool(t, "GPIO17", gpiocdev.AsOutput(1))
 	tool(t, "GPIO18", gpiocdev.AsOutput(0))
 	if err := w.Settle(); err != nil {
@@ -291,15 +291,15 @@ func TestContentionBetweenDrivers(t *testing.T) {
 func TestBadConfig(t *testing.T) {
 	c := simChip(t)
 	for _, tc := range []struct {
-		cfg  wire.Config
+		cfg  jumper.Config
 		want string
 	}{
-		{wire.Config{Chip: c, Jumpers: [][2]string{{"GPIO17", "GPIO17"}}}, "joins GPIO17 to itself"},
-		{wire.Config{Chip: c, Jumpers: [][2]string{{"GPIO17", "GPIO18"}, {"GPIO18", "GPIO19"}}}, "GPIO18 is on two jumpers"},
-		{wire.Config{Chip: c, Jumpers: [][2]string{{"GPIO17", "GPIO40"}}}, "line GPIO40 is not on chip wire-test"},
-		{wire.Config{Chip: c, Jumpers: [][2]string{{"GPIO17", "GPIO18"}}, Faults: []wire.Fault{wire.Open("GPIO5")}}, "GPIO5, which is on no jumper"},
+		{jumper.Config{Chip: c, Jumpers: [][2]string{{"GPIO17", "GPIO17"}}}, "joins GPIO17 to itself"},
+		{jumper.Config{Chip: c, Jumpers: [][2]string{{"GPIO17", "GPIO18"}, {"GPIO18", "GPIO19"}}}, "GPIO18 is on two jumpers"},
+		{jumper.Config{Chip: c, Jumpers: [][2]string{{"GPIO17", "GPIO40"}}}, "line GPIO40 is not on chip wire-test"},
+		{jumper.Config{Chip: c, Jumpers: [][2]string{{"GPIO17", "GPIO18"}}, Faults: []jumper.Fault{jumper.Open("GPIO5")}}, "GPIO5, which is on no jumper"},
 	} {
-		if w, err := wire.Start(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if w, err := jumper.Start(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			if w != nil {
 				w.Close()
 			}
@@ -309,7 +309,7 @@ func TestBadConfig(t *testing.T) {
 }
 
 func TestCloseStopsTheWire(t *testing.T) {
-	w, err := wire.Start(wire.Config{Chip: simChip(t), Jumpers: [][2]string{{"GPIO17", "GPIO18"}}})
+	w, err := jumper.Start(jumper.Config{Chip: simChip(t), Jumpers: [][2]string{{"GPIO17", "GPIO18"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func TestCloseStopsTheWire(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if err := w.Settle(); err != wire.ErrClosed {
+	if err := w.Settle(); err != jumper.ErrClosed {
 		t.Errorf("Settle after Close = %v; want ErrClosed", err)
 	}
 }

@@ -1,4 +1,4 @@
-// Package wire is a simulated loopback jumper on gpio-sim: it joins two simulated lines as a
+// Package jumper is a simulated loopback jumper on gpio-sim: it joins two simulated lines as a
 // wire between two header pins would, so that the loopback rig's logic (the wiring check, the
 // partner probe, the safety interlock, the Pi bench) runs in the VM lane without a Raspberry Pi.
 //
@@ -59,7 +59,7 @@
 // output's own value always reads back as driven, even into a short or a stuck pad; the
 // kernel queues at most 32 line-info events per reader, so a longer burst between two looks
 // loses events (requested lines are still rescanned); floating charge never leaks away.
-package wire
+package jumper
 
 import (
 	"bytes"
@@ -78,6 +78,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gpiohil/gpiohil/harness/sim"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
 // DefaultPoll is how often the wire looks at its ends, while one of them drives, when no event
@@ -92,7 +93,7 @@ const DefaultPoll = 2 * time.Millisecond
 const SettleTimeout = time.Second
 
 // ErrClosed is returned by Settle after Close.
-var ErrClosed = errors.New("wire: closed")
+var ErrClosed = errors.New("jumper: closed")
 
 // Config describes a simulated board.
 type Config struct {
@@ -101,9 +102,9 @@ type Config struct {
 	Faults  []Fault
 	MidRail MidRail
 	Poll    time.Duration // 0: DefaultPoll
-	// Pulls sets ends' pull resistors at start ("pull-up", "pull-down" or "none"); unset ends
-	// start with none, as gpiohil leaves every line it restores.
-	Pulls map[string]string
+	// Pulls sets ends' pull resistors at start; unset ends start with none, as gpiohil leaves
+	// every line it restores.
+	Pulls map[string]vocab.Pull
 }
 
 type end struct {
@@ -152,28 +153,28 @@ func Start(cfg Config) (*Wire, error) {
 		return nil, err
 	}
 	if w.chipFd, err = unix.Open(cfg.Chip.Dev, unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0); err != nil {
-		return fail(fmt.Errorf("wire: open %s (chip %s): %w", cfg.Chip.Dev, cfg.Chip.Label, err))
+		return fail(fmt.Errorf("jumper: open %s (chip %s): %w", cfg.Chip.Dev, cfg.Chip.Label, err))
 	}
 	for _, n := range nets {
 		for _, name := range n.ends {
 			off := slices.Index(cfg.Chip.Lines, name)
 			if off < 0 {
-				return fail(fmt.Errorf("wire: line %s is not on chip %s (lines: %v)", name, cfg.Chip.Label, cfg.Chip.Lines))
+				return fail(fmt.Errorf("jumper: line %s is not on chip %s (lines: %v)", name, cfg.Chip.Label, cfg.Chip.Lines))
 			}
-			e := &end{endState: endState{name: name, pull: "none"}, offset: off, valueFd: -1, pullFd: -1, written: -1}
+			e := &end{endState: endState{name: name, pull: vocab.PullNone}, offset: off, valueFd: -1, pullFd: -1, written: -1}
 			if p, ok := cfg.Pulls[name]; ok {
 				e.pull = p
 			}
 			w.ends[name], w.byOff[off], w.states[name] = e, e, &e.endState
 			if e.valueFd, err = unix.Open(cfg.Chip.Attr(off, "value"), unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
-				return fail(fmt.Errorf("wire: open %s: %w", cfg.Chip.Attr(off, "value"), err))
+				return fail(fmt.Errorf("jumper: open %s: %w", cfg.Chip.Attr(off, "value"), err))
 			}
 			if e.pullFd, err = unix.Open(cfg.Chip.Attr(off, "pull"), unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
-				return fail(fmt.Errorf("wire: open %s: %w", cfg.Chip.Attr(off, "pull"), err))
+				return fail(fmt.Errorf("jumper: open %s: %w", cfg.Chip.Attr(off, "pull"), err))
 			}
 			info := uapi.LineInfoV2{Offset: uint32(off)}
 			if err := uapi.WatchLineInfoV2(uintptr(w.chipFd), &info); err != nil {
-				return fail(fmt.Errorf("wire: watch line info of %s: %w", name, err))
+				return fail(fmt.Errorf("jumper: watch line info of %s: %w", name, err))
 			}
 		}
 	}
@@ -237,7 +238,7 @@ func (w *Wire) run() {
 	defer close(w.done)
 	rc, err := w.chip.SyscallConn()
 	if err != nil {
-		w.fail(fmt.Errorf("wire: %w", err))
+		w.fail(fmt.Errorf("jumper: %w", err))
 		return
 	}
 	poll := true
@@ -288,7 +289,7 @@ func (w *Wire) Settle() error {
 	case err := <-ch:
 		return err
 	case <-time.After(SettleTimeout):
-		return fmt.Errorf("wire: no settle within %v: the wire's goroutine is stuck", SettleTimeout)
+		return fmt.Errorf("jumper: no settle within %v: the wire's goroutine is stuck", SettleTimeout)
 	}
 }
 
@@ -308,7 +309,7 @@ func (w *Wire) Level(line string) (int, error) {
 			return n.level, nil
 		}
 	}
-	return 0, fmt.Errorf("wire: line %s is on no jumper", line)
+	return 0, fmt.Errorf("jumper: line %s is on no jumper", line)
 }
 
 // Wires describes the simulated wiring, one wire per line, e.g. "GPIO17+GPIO22".
@@ -384,12 +385,12 @@ func (w *Wire) cycle() (bool, error) {
 			if e.written == n.level && !e.dirty {
 				continue
 			}
-			pull := "pull-down"
+			pull := vocab.PullDown
 			if n.level == 1 {
-				pull = "pull-up"
+				pull = vocab.PullUp
 			}
-			if _, err := unix.Pwrite(e.pullFd, []byte(pull), 0); err != nil {
-				return true, fmt.Errorf("wire: write %s to the sim pull of %s: %w", pull, e.name, err)
+			if _, err := unix.Pwrite(e.pullFd, []byte(string(pull)), 0); err != nil {
+				return true, fmt.Errorf("jumper: write %s to the sim pull of %s: %w", pull, e.name, err)
 			}
 			e.written, e.dirty = n.level, false
 		}
@@ -407,7 +408,7 @@ func (w *Wire) drain() error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("wire: read line-info events: %w", err)
+			return fmt.Errorf("jumper: read line-info events: %w", err)
 		}
 		if n <= 0 {
 			return nil
@@ -415,10 +416,10 @@ func (w *Wire) drain() error {
 		for off := 0; off+infoChangedSize <= n; off += infoChangedSize {
 			var ev uapi.LineInfoChangedV2
 			if err := binary.Read(bytes.NewReader(buf[off:off+infoChangedSize]), binary.NativeEndian, &ev); err != nil {
-				return fmt.Errorf("wire: decode line-info event: %w", err)
+				return fmt.Errorf("jumper: decode line-info event: %w", err)
 			}
 			if e := w.byOff[int(ev.Info.Offset)]; e != nil {
-				if p := biasOf(ev.Info.Flags); p != "" {
+				if p := pullOf(ev.Info.Flags); p != "" {
 					e.pull = p
 				}
 				e.dirty = true // a request with a bias overwrote the sim pull; write it again
@@ -433,7 +434,7 @@ func (w *Wire) scan() (poll bool, err error) {
 	for _, e := range w.ends {
 		info, err := uapi.GetLineInfoV2(uintptr(w.chipFd), e.offset)
 		if err != nil {
-			return true, fmt.Errorf("wire: line info of %s: %w", e.name, err)
+			return true, fmt.Errorf("jumper: line info of %s: %w", e.name, err)
 		}
 		e.driven = false
 		if !info.Flags.IsUsed() {
@@ -442,13 +443,13 @@ func (w *Wire) scan() (poll bool, err error) {
 		if uapi.BytesToString(info.Consumer[:]) == "sysfs" {
 			poll = true
 		}
-		if p := biasOf(info.Flags); p != "" {
+		if p := pullOf(info.Flags); p != "" {
 			e.pull = p
 		}
 		if info.Flags.IsOutput() {
 			n, err := unix.Pread(e.valueFd, vbuf[:], 0)
 			if err != nil || n == 0 {
-				return true, fmt.Errorf("wire: read the sim value of %s: %v", e.name, err)
+				return true, fmt.Errorf("jumper: read the sim value of %s: %v", e.name, err)
 			}
 			e.driven, e.value, poll = true, int(vbuf[0]-'0'), true
 		}
@@ -456,14 +457,15 @@ func (w *Wire) scan() (poll bool, err error) {
 	return poll, nil
 }
 
-func biasOf(f uapi.LineFlagV2) string {
+// pullOf is the pull a request's flags set; "" when they set none (as-is).
+func pullOf(f uapi.LineFlagV2) vocab.Pull {
 	switch {
 	case f&uapi.LineFlagV2BiasPullUp != 0:
-		return "pull-up"
+		return vocab.PullUp
 	case f&uapi.LineFlagV2BiasPullDown != 0:
-		return "pull-down"
+		return vocab.PullDown
 	case f&uapi.LineFlagV2BiasDisabled != 0:
-		return "none"
+		return vocab.PullNone
 	}
 	return ""
 }

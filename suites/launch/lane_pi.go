@@ -1,0 +1,74 @@
+package launch
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
+)
+
+// piLane runs the arm64 suites in the emulated Raspberry Pi 3 with one setting of
+// persist_gpio_outputs. Everything the suites need travels in its initramfs (rpi3.Config.Carry);
+// their report comes back through the guest's outbox.
+type piLane struct {
+	lane    rpi3.Lane
+	timeout time.Duration
+}
+
+func (l piLane) Name() string { return "vm-rpi3 " + l.lane.Name }
+
+// Report is the run's path with the lane's name added: suites-persist-off.xml.
+func (l piLane) Report(junit string) string {
+	return junit[:len(junit)-len(filepath.Ext(junit))] + "-" + l.lane.Name + ".xml"
+}
+
+func (l piLane) Run(ctx context.Context, job Job) (int, error) {
+	if why := rpi3.Missing(); why != "" {
+		return 0, fmt.Errorf("the emulated Pi cannot run here: %s", why)
+	}
+	bin := job.Suites
+	if bin == "" {
+		var err error
+		if bin, err = FindSuitesArm64(job.Self); err != nil {
+			return 0, err
+		}
+	}
+	out, err := os.MkdirTemp("", "gpiohil-pi3-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(out)
+	cfg := rpi3.Config{Lane: l.lane, OutDir: out, Stdout: job.Stdout, Stderr: job.Stderr, Timeout: l.timeout}
+	// The guest's run configuration: the same run, with the guest's paths; the lane's bench,
+	// board and binary come from rpi3 itself (rpi3.GuestEnv).
+	run := job.Run
+	run.Bin, run.Rig = "", ""
+	run.Board = l.lane.Title()
+	run.JUnit = rpi3.OutboxPath("suites.xml")
+	run.Profiles = nil
+	for _, p := range job.Run.Profiles {
+		if profile.IsFile(p) {
+			p = cfg.Carry(p, 0o644)
+		}
+		run.Profiles = append(run.Profiles, p)
+	}
+	if run.Expectations != "" {
+		run.Expectations = cfg.Carry(run.Expectations, 0o644)
+	}
+	cfg.Args = append([]string{cfg.Carry(bin, 0o755)}, job.Args...)
+	cfg.Env = run.Environ()
+	fmt.Fprintf(job.Stdout, "gpiohil run: %s\n", l.lane.Title())
+	res, err := rpi3.Run(ctx, cfg)
+	if err != nil {
+		return 0, err
+	}
+	b, err := os.ReadFile(filepath.Join(out, "suites.xml"))
+	if err != nil {
+		return 0, fmt.Errorf("the suites ended with status %d and sent no JUnit report (%v)", res.Code, err)
+	}
+	return res.Code, os.WriteFile(job.JUnit, b, 0o644)
+}
