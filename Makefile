@@ -43,9 +43,14 @@ run: deps kernel rpi3-kernel build build-arm64
 	$(BIN) report --md build/semantics.md --html build/semantics.html $(JUNIT_DIR)/suites.xml $(JUNIT_DIR)/suites-vm-rpi3-persist-*.xml
 	@echo "semantics matrix: build/semantics.md, build/semantics.html"
 
+# The suites' reports of make test: the VM lane (from go test ./suites) and both emulated-Pi lanes.
+SUITE_REPORTS := $(JUNIT_DIR)/suites-vm.xml $(JUNIT_DIR)/suites-vm-rpi3-persist-off.xml $(JUNIT_DIR)/suites-vm-rpi3-persist-on.xml
+
 # Every test, VM tests included (a missing VM lane fails instead of skipping), then the suites
-# on both emulated-Pi lanes. JUnit lands in build/junit/: go-test.xml for every package
-# (go-junit-report), suites-*.xml from the Ginkgo suites, which are checked against
+# on both emulated-Pi lanes; then every lane's report is held to ci/expected-skips.yaml (nothing
+# went missing) and every tool outcome of the expectations is shown to be load-bearing
+# (gpiohil report --flips; its full output stays in build/junit/flips.txt). JUnit lands in
+# build/junit/: go-test.xml for every package (go-junit-report), suites-*.xml from the Ginkgo suites, which are checked against
 # ci/junit/junit.xsd (go-junit-report's own output carries a testsuites@skipped attribute that
 # schema lacks; Jenkins' junit plugin and GitLab read it all the same).
 test: deps kernel rpi3-kernel build build-arm64
@@ -58,6 +63,9 @@ test: deps kernel rpi3-kernel build build-arm64
 	  || { tail -50 $(JUNIT_DIR)/suites-vm-rpi3.log; exit 1; }
 	tail -3 $(JUNIT_DIR)/suites-vm-rpi3.log
 	xmllint --noout --schema ci/junit/junit.xsd $(JUNIT_DIR)/suites-*.xml
+	$(BIN) report --expected-skips ci/expected-skips.yaml $(SUITE_REPORTS)
+	$(BIN) report --flips $(SUITE_REPORTS) >$(JUNIT_DIR)/flips.txt || { cat $(JUNIT_DIR)/flips.txt; exit 1; }
+	grep -A100 '^[0-9]* flips of' $(JUNIT_DIR)/flips.txt | sed -n '/^No evidence/q;p'
 
 # Tests that need neither QEMU nor a kernel.
 unit:
@@ -65,11 +73,7 @@ unit:
 
 # Benchmarks (medians, side by side where there is a baseline); numbers go to docs/performance.md.
 bench: deps kernel rpi3-kernel build build-arm64
-	GPIOHIL_BIN=$(abspath $(BIN)) $(GO) test -run '^$$' -bench Boot -benchtime 9x ./harness/vm/
-	GPIOHIL_BIN=$(abspath $(BIN)) $(GO) test -run '^$$' -bench Observe -benchtime 500x ./harness/bench/
-	$(GO) test -run '^$$' -bench RunnerOverhead -benchtime 500x ./harness/runner/
-	GPIOHIL_BIN=$(abspath $(BIN)) $(GO) test -run '^$$' -bench FullRun -benchtime 3x -timeout 30m ./suites/launch/
-	GPIOHIL_BIN_ARM64=$(abspath $(BIN_ARM64)) $(GO) test -run '^$$' -bench Boot -benchtime 5x ./harness/vm/rpi3/
+	GPIOHIL_BIN=$(abspath $(BIN)) GPIOHIL_BIN_ARM64=$(abspath $(BIN_ARM64)) GO=$(GO) ci/bench.sh
 
 # docs/semantics.md: the matrix from a real run of the VM lane and both emulated-Pi lanes.
 semantics: deps kernel rpi3-kernel build build-arm64

@@ -192,7 +192,8 @@ func (b *Bench) Kind() vocab.BenchKind { return vocab.KindRPi }
 // Can implements bench.Bench: the electrical state, from the partner, and the owner, from
 // line info.
 func (b *Bench) Can() vocab.Capabilities {
-	return vocab.See(vocab.FieldDirection, vocab.FieldLevel, vocab.FieldDrive, vocab.FieldPull, vocab.FieldOwner)
+	return vocab.See(vocab.FieldDirection, vocab.FieldLevel, vocab.FieldDrive, vocab.FieldPull, vocab.FieldOwner,
+		vocab.FieldReleasedDirection, vocab.FieldReleasedBias)
 }
 
 func (b *Bench) benchLine(name string) bench.Line {

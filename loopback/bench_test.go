@@ -11,14 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/warthog618/go-gpiocdev"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/bench/benchtest"
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/profile"
 	"github.com/gpiohil/gpiohil/harness/runenv"
@@ -137,35 +136,39 @@ func toolLine(t *testing.T, name, consumer string, opts ...gpiocdev.LineReqOptio
 	return l
 }
 
-// lineEvents counts line-info events on a line while f runs.
+// lineEvents counts line-info events on a line while f runs. It does not wait a while for
+// silence: the marker of infoWatch.Sync comes after every event f raised, so an event that is
+// merely late is counted all the same.
 func lineEvents(t *testing.T, name string, f func()) int {
+	t.Helper()
+	w := watchInfo(t, name)
+	defer w.Close()
+	f()
+	return len(w.Sync(t))
+}
+
+// markerLine is the line infoWatch.Sync requests and releases as its marker: not on the rigs
+// here (the built-in plan's pairs are on GPIO5, 6, 12, 13 and 16 to 27), so neither a bench
+// nor a simulated wire ever holds it, and no test uses it otherwise.
+const markerLine = "GPIO10"
+
+// watchInfo watches the named lines of the simulated chip, with markerLine as Sync's marker
+// (package benchtest); Close it, or the test's end does.
+func watchInfo(t testing.TB, names ...string) *benchtest.InfoWatch {
 	t.Helper()
 	c, err := simChip()
 	if err != nil {
 		t.Fatal(err)
 	}
-	chip, err := gpiocdev.NewChip(c.Name)
-	if err != nil {
-		t.Fatal(err)
+	var offs []int
+	for _, name := range names {
+		off := slices.Index(c.Lines, name)
+		if off < 0 {
+			t.Fatalf("watch %s: not a line of chip %s", name, c.Label)
+		}
+		offs = append(offs, off)
 	}
-	defer chip.Close()
-	var mu sync.Mutex
-	n := 0
-	if _, err := chip.WatchLineInfo(slices.Index(c.Lines, name), func(gpiocdev.LineInfoChangeEvent) {
-		mu.Lock()
-		n++
-		mu.Unlock()
-	}); err != nil {
-		t.Fatal(err)
-	}
-	f()
-	// Events are queued synchronously; give the watcher's goroutine time to read any. A
-	// request by the probe would be two events (requested, released), so waiting for none is
-	// bounded by this wait.
-	time.Sleep(20 * time.Millisecond)
-	mu.Lock()
-	defer mu.Unlock()
-	return n
+	return benchtest.Watch(t, c.Name, slices.Index(c.Lines, markerLine), markerLine, offs...)
 }
 
 type want struct {
@@ -476,25 +479,11 @@ func TestShutdownOnSIGTERM(t *testing.T) {
 	}
 	defer chip.Close()
 	r := testRig()
-	var mu sync.Mutex
-	last := map[string]gpiocdev.LineInfoChangeEvent{}   // last event per line
-	config := map[string]gpiocdev.LineInfoChangeEvent{} // last event while requested
 	// The kernel keeps 32 line-info events per watcher and drops the rest: watch only the
 	// lines the child holds when the signal comes (the check before makes hundreds of events);
 	// line info shows the others' direction after release.
 	watched := []string{"GPIO17", "GPIO18", "GPIO27"}
-	for _, name := range watched {
-		if _, err := chip.WatchLineInfo(slices.Index(c.Lines, name), func(ev gpiocdev.LineInfoChangeEvent) {
-			mu.Lock()
-			defer mu.Unlock()
-			last[ev.Info.Name] = ev
-			if ev.Type != gpiocdev.LineReleased {
-				config[ev.Info.Name] = ev
-			}
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w := watchInfo(t, watched...)
 	lockDir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+lockDir)
@@ -522,7 +511,9 @@ func TestShutdownOnSIGTERM(t *testing.T) {
 	if info, _ := chip.LineInfo(17); !info.Used || info.Config.Direction != gpiocdev.LineDirectionOutput {
 		t.Errorf("before the signal GPIO17 should be driven by the child: %+v", info)
 	}
-	time.Sleep(200 * time.Millisecond) // let the watcher catch up with the check's events
+	// The watcher must have read the check's events before the shutdown's come, or a full
+	// queue could drop the shutdown's: the marker proves it has, where a sleep only hoped so.
+	before := len(w.Sync(t))
 	cmd.Process.Signal(syscall.SIGTERM)
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
@@ -530,21 +521,18 @@ func TestShutdownOnSIGTERM(t *testing.T) {
 	if err := cmd.Wait(); err != nil || lines[len(lines)-1] != "restored" {
 		t.Fatalf("child after SIGTERM: %v, output %q", err, lines)
 	}
-	// The kernel queues the events synchronously; give the watcher's goroutine a bounded
-	// time to read the last ones.
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		mu.Lock()
-		all := true
-		for _, name := range watched {
-			all = all && last[name].Type == gpiocdev.LineReleased
-		}
-		mu.Unlock()
-		if all {
-			break
+	// The child is gone, so every event of its shutdown has been queued: the marker's comes
+	// after them all. Missing ones then are missing, not late.
+	events := w.Sync(t)
+	last := map[string]gpiocdev.LineInfoChangeEvent{}   // last event per line
+	config := map[string]gpiocdev.LineInfoChangeEvent{} // last event while requested
+	for _, ev := range events {
+		last[ev.Info.Name] = ev
+		if ev.Type != gpiocdev.LineReleased {
+			config[ev.Info.Name] = ev
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	t.Logf("%d line-info events of %v before the signal, %d after", before, watched, len(events)-before)
 	for _, name := range r.MayTouch {
 		off := slices.Index(c.Lines, name)
 		if info, _ := chip.LineInfo(off); info.Used || info.Config.Direction != gpiocdev.LineDirectionInput {
@@ -617,6 +605,7 @@ func TestCloseIsIdempotentAndFinal(t *testing.T) {
 // BenchmarkCheck measures the wiring check of the built-in plan (eight pairs) on the
 // simulated wire; ms/pair is the figure docs/performance.md records.
 func BenchmarkCheck(b *testing.B) {
+	requireFineClock(b)
 	bn, _ := open(b, jumper.MidRailKeep)
 	b.ResetTimer()
 	for b.Loop() {
@@ -624,11 +613,13 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatal(rep)
 		}
 	}
+	requireFineClock(b)
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(len(testRig().Pairs)), "ms/pair")
 }
 
 // BenchmarkProbe measures one partner probe (five reads and the put-back) on the simulated wire.
 func BenchmarkProbe(b *testing.B) {
+	requireFineClock(b)
 	bn, _ := checked(b, jumper.MidRailKeep)
 	l := line(b, bn, "GPIO17")
 	b.ResetTimer()
@@ -637,5 +628,6 @@ func BenchmarkProbe(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	requireFineClock(b)
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/probe")
 }

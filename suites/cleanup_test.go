@@ -25,13 +25,14 @@ var cleanupActions = []struct {
 }
 
 // runCleanup runs p's cleanup action on the line under test and returns the trial, skipping
-// the spec when the tool cannot run here.
-func runCleanup(p *profile.Profile, action vocab.Action, ending vocab.Ending) *trial.Result {
+// the spec when the tool cannot run here. The line is first prepared in the suites' pre-state,
+// unless asLeft: then the cleanup runs on whatever the last one left.
+func runCleanup(p *profile.Profile, action vocab.Action, ending vocab.Ending, asLeft bool) *trial.Result {
 	if ok, why := trial.Usable(p, b.Kind()); !ok {
 		Skip(why)
 	}
 	bias := biases(p.Actions[action])[0]
-	tr, err := trial.Run(context.Background(), b, line(dutName), trial.Case{Profile: p, Action: action, Value: 1, Bias: bias, Ending: ending, Pre: preDown})
+	tr, err := trial.Run(context.Background(), b, line(dutName), trial.Case{Profile: p, Action: action, Value: 1, Bias: bias, Ending: ending, Pre: preDown, AsLeft: asLeft})
 	if errors.Is(err, trial.ErrSkip) {
 		Skip(err.Error())
 	}
@@ -73,7 +74,7 @@ var _ = Describe("cleanup", Label("cleanup"), func() {
 						Expect(b.Prepare(n, bench.State{Direction: vocab.Input, Bias: vocab.BiasPullUp})).To(Succeed())
 						before, err := b.Observe(n)
 						Expect(err).NotTo(HaveOccurred())
-						runCleanup(p, ca.action, ca.ending)
+						runCleanup(p, ca.action, ca.ending, false)
 						after, err := b.Observe(n)
 						Expect(err).NotTo(HaveOccurred())
 						Expect(after.State()).To(Equal(before.State()), "the neighbour %s changed", n.Name)
@@ -81,14 +82,17 @@ var _ = Describe("cleanup", Label("cleanup"), func() {
 					})
 
 					It("is harmless when run twice", func() {
-						first := runCleanup(p, ca.action, ca.ending)
-						second := runCleanup(p, ca.action, ca.ending)
+						first := runCleanup(p, ca.action, ca.ending, false)
+						// The second cleanup starts from what the first one left, not from a
+						// freshly prepared line.
+						second := runCleanup(p, ca.action, ca.ending, true)
+						Expect(second.Before.State()).To(Equal(first.After.State()), "the second cleanup should start from what the first left")
 						Expect(second.After.State()).To(Equal(first.After.State()))
 						Expect(second.After.Owner).To(Equal(first.After.Owner))
 					})
 
 					It("leaves the line free for the next process", func() {
-						tr := runCleanup(p, ca.action, ca.ending)
+						tr := runCleanup(p, ca.action, ca.ending, false)
 						if tr.After.Owner == vocab.Used && tr.After.Consumer == bench.SysfsConsumer {
 							Fail(fmt.Sprintf("%s left the line exported in /sys/class/gpio", p.Name))
 						}

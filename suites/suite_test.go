@@ -213,7 +213,7 @@ func check(s scenario) {
 	in.Err = err
 	if err == nil {
 		in.Observed, in.Case.Before = tr.After, tr.Before.Pull
-		res.Before, res.Observed, res.Observation = tr.Before.Pull, tr.After.State(), &tr.After
+		res.Before, res.Observed, res.Observation = tr.Before.Pull, tr.After.Summary(), &tr.After
 	}
 	conclude(s, res, verdict.Judge(in), tr)
 }
@@ -234,7 +234,7 @@ func conclude(s scenario, res junit.Result, d verdict.Decision, tr *trial.Result
 		Fail(fmt.Sprintf("%s %s on %s (%s, outcome %s): %s\nobserved: %s\nexpected: %s\nevidence: %s",
 			s.p.Name, s.name(), d.Expectation.Platform, tr.Run.Status(), d.Expectation.Outcome, d.Reason,
 			res.Observed, d.Expected(), strings.Join(tr.After.Evidence, "; ")))
-	case vocab.Met:
+	case vocab.Met, vocab.MetIndistinct:
 	default:
 		Fail(fmt.Sprintf("verdict %q has no handling in the suites", d.Verdict))
 	}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
+	"github.com/gpiohil/gpiohil/suites/expect"
 	"github.com/gpiohil/gpiohil/suites/report"
+	"github.com/gpiohil/gpiohil/suites/verdict"
 )
 
 // reportCmd is `gpiohil report [--md FILE] [--html FILE] JUNIT...`: the semantics matrix.
@@ -16,6 +19,9 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int,
 	fs.SetOutput(stderr)
 	md := fs.String("md", "", "write Markdown here (default: stdout, when --html is not given)")
 	html := fs.String("html", "", "write a self-contained HTML page here")
+	flips := fs.Bool("flips", false, "instead of the matrix: change each tool outcome of the expectations in turn, judge the recorded observations again, and fail (exit 1) if a change fails no spec where the cells claim they could tell")
+	rulesFile := fs.String("expectations", "", "with --flips: the expectations the run used (default: the built-in ones)")
+	skips := fs.String("expected-skips", "", "instead of the matrix: check the reports against this list of expected skips (ci/expected-skips.yaml); exit 1 on any other skip, a spec without a known expectation, or a tool that ran no spec")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: gpiohil report [--md FILE] [--html FILE] JUNIT...\n  one JUnit file per board or lane; each becomes a column of the matrix")
 		fs.PrintDefaults()
@@ -25,6 +31,12 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int,
 	}
 	if fs.NArg() == 0 {
 		return 0, usagef("gpiohil report: no JUnit files given")
+	}
+	if *flips {
+		return flipCmd(fs.Args(), *rulesFile, stdout)
+	}
+	if *skips != "" {
+		return skipsCmd(fs.Args(), *skips, stdout)
 	}
 	m, err := report.FromFiles(fs.Args())
 	if err != nil {
@@ -52,5 +64,43 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int,
 			return 1, err
 		}
 	}
+	return 0, nil
+}
+
+// flipCmd is `gpiohil report --flips JUNIT...`: proof that every tool outcome is load-bearing.
+func flipCmd(files []string, rulesFile string, stdout io.Writer) (int, error) {
+	rules, err := expect.Builtin()
+	if rulesFile != "" {
+		rules, err = expect.Load(rulesFile)
+	}
+	if err != nil {
+		return exitUsage, err
+	}
+	lanes, err := report.Lanes(files)
+	if err != nil {
+		return exitUsage, err
+	}
+	rep := verdict.CheckFlips(rules, lanes)
+	rep.Write(stdout)
+	if err := rep.Err(); err != nil {
+		return 1, err
+	}
+	return 0, nil
+}
+
+// skipsCmd is `gpiohil report --expected-skips FILE JUNIT...`: nothing went missing.
+func skipsCmd(files []string, list string, stdout io.Writer) (int, error) {
+	e, err := report.LoadExpectedSkips(list)
+	if err != nil {
+		return exitUsage, err
+	}
+	problems, err := e.Check(files)
+	if err != nil {
+		return exitUsage, err
+	}
+	if len(problems) > 0 {
+		return 1, fmt.Errorf("%d problems against %s:\n  %s", len(problems), list, strings.Join(problems, "\n  "))
+	}
+	fmt.Fprintf(stdout, "gpiohil report: every skip in %s is expected (%s)\n", strings.Join(files, ", "), list)
 	return 0, nil
 }

@@ -59,7 +59,9 @@ func PiAllowed(n int) (ok bool, why string) {
 // "output" flag while the driver has already made the pin an input. Not visible, because
 // QEMU's bcm2835 GPIO model does not implement them: levels (its level register just latches
 // the last set or clear, whatever the function), pulls (and the BCM2835 cannot read its pulls
-// back anyway) and edges; so Level, Drive and Pull are always Unknown.
+// back anyway) and edges; so Level, Drive and Pull are always Unknown. How a tool's request
+// gave the line back (the released direction and bias) comes from the kernel's line-info
+// events while the tool ran (package trial's watch).
 //
 // The bench touches only the lines PiAllowed allows, found by their device-tree names
 // (GPIO17, SPI_CE0_N, ...); "GPIO<N>" finds BCM GPIO N whatever its name.
@@ -123,7 +125,7 @@ func (b *EmulatedPi) Kind() vocab.BenchKind { return vocab.KindVMRPi3 }
 
 // Can implements Bench.
 func (b *EmulatedPi) Can() vocab.Capabilities {
-	return vocab.See(vocab.FieldDirection, vocab.FieldOwner)
+	return vocab.See(vocab.FieldDirection, vocab.FieldOwner, vocab.FieldReleasedDirection, vocab.FieldReleasedBias)
 }
 
 // Lines implements Bench: the allowed lines, by offset.

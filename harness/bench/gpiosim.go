@@ -26,8 +26,10 @@ const Consumer = "gpiohil"
 // What it can see: the line's level (the sim "value" attribute), the simulated pull ("pull"),
 // whether the line is driven (while requested from line info; when free by briefly flipping
 // the simulated pull and watching whether the value follows, then putting it back), and who
-// holds it. gpio-sim cannot simulate a floating line: an undriven line always follows its
-// simulated pull, and "bias disabled" leaves that pull as it was.
+// holds it; how a tool's request gave the line back comes from the kernel's line-info events
+// while the tool ran (package trial's watch), the one witness of a cleanup here. gpio-sim
+// cannot simulate a floating line: an undriven line always follows its simulated pull, and
+// "bias disabled" leaves that pull as it was.
 type GPIOSim struct {
 	chips   []sim.Chip
 	created *sim.Sim // non-nil when this bench created the chips and must remove them
@@ -70,7 +72,8 @@ func (b *GPIOSim) Kind() vocab.BenchKind { return vocab.KindGPIOSim }
 
 // Can implements Bench.
 func (b *GPIOSim) Can() vocab.Capabilities {
-	return vocab.See(vocab.FieldDirection, vocab.FieldLevel, vocab.FieldDrive, vocab.FieldPull, vocab.FieldOwner)
+	return vocab.See(vocab.FieldDirection, vocab.FieldLevel, vocab.FieldDrive, vocab.FieldPull, vocab.FieldOwner,
+		vocab.FieldReleasedDirection, vocab.FieldReleasedBias)
 }
 
 // Lines implements Bench.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/warthog618/go-gpiocdev"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/bench/benchtest"
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
@@ -87,6 +89,25 @@ func observeOK(t *testing.T, b bench.Bench, l bench.Line) observe.Observation {
 	return o
 }
 
+// markerLine is the line infoWatch.Sync requests and releases as its marker; no test here
+// uses it otherwise.
+const markerLine = "a7"
+
+// watchInfo watches lines of the marker line's chip until the test ends, with markerLine as
+// Sync's marker (package benchtest).
+func watchInfo(t *testing.T, b bench.Bench, lines ...bench.Line) *benchtest.InfoWatch {
+	t.Helper()
+	marker := line(t, b, markerLine)
+	var offs []int
+	for _, l := range lines {
+		if l.ChipName != marker.ChipName {
+			t.Fatalf("watch %s: want a line of chip %s, the marker's", l.Name, marker.Chip)
+		}
+		offs = append(offs, l.Offset)
+	}
+	return benchtest.Watch(t, marker.ChipName, marker.Offset, marker.Name, offs...)
+}
+
 // The evidence table: each pre-state, prepared by a request that is then released, as gpio-sim
 // leaves it. gpio-sim returns a released line to its simulated pull; a pull-up or pull-down
 // bias overwrites that pull and it stays; bias disabled leaves it as it was (pull-down here,
@@ -133,11 +154,12 @@ func TestObserveWhileHeld(t *testing.T) {
 		opts  []gpiocdev.LineReqOption
 		state string
 		level string
+		edges bool // the request detects edges, so an edge observing raised would be an event
 	}{
-		{"output high", []gpiocdev.LineReqOption{gpiocdev.AsOutput(1)}, "output high driven", "1"},
-		{"output low over pull-up", []gpiocdev.LineReqOption{gpiocdev.AsOutput(0), gpiocdev.WithPullUp}, "output low driven", "0"},
-		{"input pull-up", []gpiocdev.LineReqOption{gpiocdev.AsInput, gpiocdev.WithPullUp}, "input high pulled pull-up", "1"},
-		{"input pull-down with edges", []gpiocdev.LineReqOption{gpiocdev.WithPullDown, gpiocdev.WithBothEdges}, "input low pulled pull-down", "0"},
+		{"output high", []gpiocdev.LineReqOption{gpiocdev.AsOutput(1)}, "output high driven", "1", false},
+		{"output low over pull-up", []gpiocdev.LineReqOption{gpiocdev.AsOutput(0), gpiocdev.WithPullUp}, "output low driven", "0", false},
+		{"input pull-up", []gpiocdev.LineReqOption{gpiocdev.AsInput, gpiocdev.WithPullUp}, "input high pulled pull-up", "1", false},
+		{"input pull-down with edges", []gpiocdev.LineReqOption{gpiocdev.WithPullDown, gpiocdev.WithBothEdges}, "input low pulled pull-down", "0", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newBench(t)
@@ -153,108 +175,188 @@ func TestObserveWhileHeld(t *testing.T) {
 			if o.State() != tc.state || o.Owner != vocab.Used || o.Consumer != "test-holder" {
 				t.Errorf("held %s: %s, owner %s %q; want %s used by test-holder\nevidence: %q", tc.name, o.State(), o.Owner, o.Consumer, tc.state, o.Evidence)
 			}
-			select {
-			case e := <-events:
-				t.Errorf("observing raised an edge on the held line: %+v", e)
-			case <-time.After(50 * time.Millisecond): // events arrive within microseconds in the VM
+			if !tc.edges {
+				// Without edge detection the kernel makes no edge events for this request at
+				// all: there is nothing that could arrive late.
+				select {
+				case e := <-events:
+					t.Errorf("observing raised an edge event on the held line, which detects no edges: %+v", e)
+				default:
+				}
+				return
+			}
+			// Observing must not flip a held input's simulated pull: that would be an edge its
+			// holder sees. Rather than wait a while for silence, the test raises an edge itself
+			// once observing is done (it sets the simulated pull up) and reads edges until that
+			// marker: the kernel stamps an edge in the interrupt the pull change raises and
+			// queues one line's edges in order, so every edge stamped before the marker began
+			// came from observing and is read before the marker. The kernel also numbers the
+			// line's edges, so the marker must be edge 1: that holds whatever the timestamps.
+			// (The kernel's edge thread is real-time and the VM has one CPU: woken by an edge of
+			// the observer's, it runs as the observer's write returns, so the observer's edge
+			// and the marker cannot merge into one event.)
+			c, err := sim.ChipFromEnv(l.Chip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			began := benchtest.Mark()
+			if err := os.WriteFile(c.Attr(l.Offset, "pull"), []byte("pull-up"), 0); err != nil {
+				t.Fatalf("set the simulated pull of %s up as a marker edge: %v", l.Name, err)
+			}
+			deadline := time.After(benchtest.MarkerWait)
+			for marked := false; !marked; {
+				select {
+				case e := <-events:
+					if e.Timestamp <= began {
+						t.Errorf("observing raised an edge on the held line: %+v", e)
+						continue
+					}
+					if e.Type != gpiocdev.LineEventRisingEdge || e.LineSeqno != 1 {
+						t.Errorf("the marker edge (simulated pull set up) is %+v; want the line's first edge, rising", e)
+					}
+					marked = true
+				case <-deadline:
+					t.Fatalf("no edge event within %v of setting the simulated pull of held input %s up: cannot tell whether observing raised one", benchtest.MarkerWait, l.Name)
+				}
 			}
 		})
 	}
 }
 
+// heldWait bounds the wait for a held signal after a request: the quiet time, and seconds of
+// room for a loaded emulator. Not seeing it by then is a failure.
+const heldWait = 2 * time.Second
+
+// heldStray is how long a watch that has seen no request must stay quiet. It waits for nothing
+// to arrive (the marker has shown that no line-info event of the line exists, so none can be
+// late): it gives a watch that armed its quiet-time timer without a request the time to fire.
+const heldStray = 3 * bench.HeldQuiet
+
 func TestHeldWatchSeesARequestAndTouchesNothing(t *testing.T) {
 	b := newBench(t)
 	l := line(t, b, "a3")
 	t.Cleanup(func() { b.Restore(l) })
-	w, err := bench.WatchHeld(l)
+	// Our own watch, started first, gets every line-info event of the line the LineWatch gets.
+	iw := watchInfo(t, b, l)
+	w, err := bench.WatchLine(l)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	select {
-	case <-w.Held():
-		t.Fatal("held before anything requested the line")
-	case <-time.After(3 * bench.HeldQuiet):
+	started := time.Now()
+	// Watching touched nothing: no event of the line came before the marker's, so neither did
+	// the watch request or reconfigure the line, nor can a request reach the watch late.
+	if evs := iw.Sync(t); len(evs) > 0 {
+		t.Fatalf("watching changed the line's info: %s", benchtest.Describe(evs))
 	}
 	before := observeOK(t, b, l)
 	if before.Owner == vocab.Used {
 		t.Fatalf("watching requested the line: %+v", before)
 	}
-	start := time.Now()
+	time.Sleep(time.Until(started.Add(heldStray)))
+	select {
+	case <-w.Held():
+		t.Fatal("held before anything requested the line")
+	default:
+	}
 	req, err := gpiocdev.RequestLine(l.ChipName, l.Offset, gpiocdev.AsOutput(1), gpiocdev.WithConsumer("test-holder"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer req.Close()
+	var heldAt time.Duration
 	select {
 	case <-w.Held():
-		if d := time.Since(start); d < bench.HeldQuiet {
-			t.Errorf("held after %v, before the quiet time of %v", d, bench.HeldQuiet)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("no held signal within 2 s of a request")
+		heldAt = benchtest.Monotonic()
+	case <-time.After(heldWait):
+		t.Fatalf("no held signal within %v of a request", heldWait)
+	}
+	// Measured from the kernel's timestamp of the request, not from a clock read before the
+	// call: a watch that did not wait the quiet time cannot hide behind the call's own time.
+	evs := iw.Sync(t)
+	if len(evs) != 1 || evs[0].Type != gpiocdev.LineRequested || evs[0].Info.Consumer != "test-holder" {
+		t.Fatalf("line-info events of %s after one request: %s; want just that request, by \"test-holder\"", l.Name, benchtest.Describe(evs))
+	}
+	if d := heldAt - evs[0].Timestamp; d < bench.HeldQuiet {
+		t.Errorf("held %v after the request (kernel timestamp), before the quiet time of %v", d, bench.HeldQuiet)
 	}
 }
+
+// reconfigureGap is how long the simulated tool of TestHeldWatchWaitsOutAReconfiguration
+// leaves between its request and its reconfiguration: well inside the quiet time, so a watch
+// that missed the reconfiguration would call the line held before a quiet time after it.
+const reconfigureGap = bench.HeldQuiet / 4
+
+// reconfigureBudget bounds that test's attempts: an attempt takes about two quiet times, so a
+// loaded emulator gets dozens of them before the test gives up.
+const reconfigureBudget = 10 * time.Second
 
 func TestHeldWatchWaitsOutAReconfiguration(t *testing.T) {
 	b := newBench(t)
 	l := line(t, b, "a3")
 	t.Cleanup(func() { b.Restore(l) })
+	iw := watchInfo(t, b, l)
 	// A tool that requests the line as input and configures it as output right after: held
-	// must come a quiet time after the second change, not after the first. Under a loaded
-	// emulator the two may end up further apart than the quiet time: then try again.
-	for attempt := 0; attempt < 5; attempt++ {
-		w, err := bench.WatchHeld(l)
+	// must come a quiet time after the second change, not after the first. Whether an attempt
+	// can tell is decided by the kernel's timestamps of the two changes, not by the test's own
+	// clock: when the emulator set them 3/4 of the quiet time or more apart, the watch may
+	// rightly have called the line held in between, and the attempt is repeated. A correct
+	// watch arms its timer on reading the reconfiguration, which the kernel stamped before, so
+	// held can come no sooner than the quiet time after that stamp.
+	var gaps []time.Duration
+	for end := time.Now().Add(reconfigureBudget); time.Now().Before(end); {
+		w, err := bench.WatchLine(l)
 		if err != nil {
 			t.Fatal(err)
 		}
-		requested := time.Now()
 		req, err := gpiocdev.RequestLine(l.ChipName, l.Offset, gpiocdev.AsInput, gpiocdev.WithConsumer("test-holder"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(bench.HeldQuiet / 4)
-		reconf := time.Now()
+		time.Sleep(reconfigureGap) // the simulated tool's own pace, not a wait for the system
 		if err := req.Reconfigure(gpiocdev.AsOutput(1)); err != nil {
 			t.Fatal(err)
 		}
-		var heldAfter time.Duration
+		var heldAt time.Duration
 		select {
 		case <-w.Held():
-			heldAfter = time.Since(reconf)
-		case <-time.After(2 * time.Second):
-			t.Fatal("no held signal within 2 s")
+			heldAt = benchtest.Monotonic()
+		case <-time.After(heldWait):
+			req.Close()
+			w.Close()
+			t.Fatalf("no held signal within %v of a request and a reconfiguration", heldWait)
 		}
 		req.Close()
 		w.Close()
-		if reconf.Sub(requested) >= bench.HeldQuiet*3/4 {
-			continue // too slow to tell; the watch may rightly have fired in between
+		seen := len(gaps) * 3 // events of the earlier attempts: requested, reconfigured, released
+		evs := iw.Sync(t)[seen:]
+		if len(evs) != 3 || evs[0].Type != gpiocdev.LineRequested || evs[1].Type != gpiocdev.LineReconfigured || evs[2].Type != gpiocdev.LineReleased {
+			t.Fatalf("line-info events of %s for a request, a reconfiguration and a release: %s", l.Name, benchtest.Describe(evs))
 		}
-		if heldAfter < bench.HeldQuiet*3/4 {
-			t.Errorf("held %v after the reconfiguration; want about the quiet time of %v after it", heldAfter, bench.HeldQuiet)
+		gap := evs[1].Timestamp - evs[0].Timestamp
+		if gap >= bench.HeldQuiet*3/4 {
+			gaps = append(gaps, gap)
+			continue
+		}
+		if heldAfter := heldAt - evs[1].Timestamp; heldAfter < bench.HeldQuiet {
+			t.Errorf("held %v after the reconfiguration (kernel timestamps; it came %v after the request); want at least the quiet time of %v after it", heldAfter, gap, bench.HeldQuiet)
 		}
 		return
 	}
-	t.Skip("the emulator was too slow in five attempts to reconfigure within the quiet time")
+	// Not a pass: the emulator never made the two changes close enough to tell.
+	vmtest.RequireLane(t, "a VM fast enough to reconfigure a line within the quiet time",
+		fmt.Sprintf("in %d attempts over %v the kernel stamped the reconfiguration %v or more after the request (shortest gap %v)",
+			len(gaps), reconfigureBudget, bench.HeldQuiet*3/4, slices.Min(gaps)))
 }
 
 func TestObserveDoesNotRequestTheLine(t *testing.T) {
 	b := newBench(t)
 	l := line(t, b, "a3")
-	c, err := gpiocdev.NewChip(l.ChipName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	changes := make(chan gpiocdev.LineInfoChangeEvent, 8)
-	if _, err := c.WatchLineInfo(l.Offset, func(e gpiocdev.LineInfoChangeEvent) { changes <- e }); err != nil {
-		t.Fatal(err)
-	}
+	w := watchInfo(t, b, l)
 	observeOK(t, b, l)
-	select {
-	case e := <-changes:
-		t.Errorf("observing changed the line's info (requested or reconfigured it): %+v", e)
-	case <-time.After(50 * time.Millisecond):
+	// Not a wait for silence: the marker's events come after any event observing raised.
+	if evs := w.Sync(t); len(evs) > 0 {
+		t.Errorf("observing changed the line's info (requested or reconfigured it): %s", benchtest.Describe(evs))
 	}
 }
 

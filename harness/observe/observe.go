@@ -37,6 +37,11 @@ type Facts struct {
 	Pull      vocab.Pull      `json:"pull"`
 	Owner     vocab.Owner     `json:"owner"`
 	Consumer  string          `json:"consumer,omitempty"`
+
+	// How the line was given back while a tool ran (vocab.FieldReleasedDirection): from the
+	// kernel's line-info events, when the bench watched them.
+	ReleasedDirection vocab.Direction `json:"released-direction,omitempty"`
+	ReleasedBias      vocab.Bias      `json:"released-bias,omitempty"`
 }
 
 // Value is field f's value, in the words reports and expectations use.
@@ -54,8 +59,20 @@ func (s Facts) Value(f vocab.Field) string {
 		return string(s.Owner)
 	case vocab.FieldConsumer:
 		return s.Consumer
+	case vocab.FieldReleasedDirection:
+		return known(string(s.ReleasedDirection))
+	case vocab.FieldReleasedBias:
+		return known(string(s.ReleasedBias))
 	}
 	return Unknown
+}
+
+// known is v, or Unknown for "".
+func known(v string) string {
+	if v == "" {
+		return Unknown
+	}
+	return v
 }
 
 // Observation is the state of one line.
@@ -106,6 +123,20 @@ func (o Observation) State() string {
 		return Unknown
 	}
 	return strings.Join(parts, " ")
+}
+
+// Summary is State and, when it was witnessed, how the line was given back, e.g. "input low
+// pulled pull-down, released as output pull-up": the matrix's cell.
+func (o Observation) Summary() string {
+	s := o.State()
+	switch o.ReleasedDirection {
+	case vocab.Input, vocab.Output:
+		s += ", released as " + string(o.ReleasedDirection)
+		if o.ReleasedBias != vocab.BiasAsIs && o.ReleasedBias != "" && o.ReleasedBias != vocab.BiasUnknown {
+			s += " " + string(o.ReleasedBias)
+		}
+	}
+	return s
 }
 
 // Platform holds the facts an observation depends on.

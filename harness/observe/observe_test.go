@@ -64,12 +64,17 @@ func TestJSONWords(t *testing.T) {
 func TestValue(t *testing.T) {
 	o := New("c", "l", 0, all, Platform{})
 	o.Direction, o.Level, o.Drive, o.Pull, o.Owner, o.Consumer = vocab.Input, vocab.Low, vocab.Pulled, vocab.PullDown, vocab.Used, "x"
+	o.ReleasedDirection, o.ReleasedBias = vocab.Output, vocab.BiasPullUp
 	want := map[vocab.Field]string{vocab.FieldDirection: "input", vocab.FieldLevel: "0", vocab.FieldDrive: "pulled",
-		vocab.FieldPull: "pull-down", vocab.FieldOwner: "used", vocab.FieldConsumer: "x"}
+		vocab.FieldPull: "pull-down", vocab.FieldOwner: "used", vocab.FieldConsumer: "x",
+		vocab.FieldReleasedDirection: "output", vocab.FieldReleasedBias: "pull-up"}
 	for _, f := range vocab.Fields {
 		if got := o.Value(f); got != want[f] {
 			t.Errorf("Value(%s) = %q, want %q", f, got, want[f])
 		}
+	}
+	if n := New("c", "l", 0, all, Platform{}); n.Value(vocab.FieldReleasedDirection) != Unknown {
+		t.Errorf("an unwitnessed release is %q, want unknown", n.Value(vocab.FieldReleasedDirection))
 	}
 }
 
@@ -82,4 +87,28 @@ func ExampleWriteTable() {
 	// gpiohil-a  GPIO17  0       input      1      pulled  pull-up  free   -
 	//
 	// bench gpio-sim, kernel 6.12.117, driver gpio-sim; sees: direction, level, drive, pull, owner
+}
+
+func TestSummarySaysHowTheLineWasReleased(t *testing.T) {
+	o := New("c", "l", 0, all, Platform{})
+	o.Direction, o.Level, o.Drive, o.Pull = vocab.Input, vocab.Low, vocab.Pulled, vocab.PullDown
+	for _, tc := range []struct {
+		dir  vocab.Direction
+		bias vocab.Bias
+		want string
+	}{
+		{"", "", "input low pulled pull-down"},
+		{vocab.Output, vocab.BiasPullUp, "input low pulled pull-down, released as output pull-up"},
+		{vocab.Input, vocab.BiasAsIs, "input low pulled pull-down, released as input"},
+		{vocab.Input, vocab.BiasUnknown, "input low pulled pull-down, released as input"},
+		{vocab.NotReleased, vocab.BiasUnknown, "input low pulled pull-down"},
+	} {
+		o.ReleasedDirection, o.ReleasedBias = tc.dir, tc.bias
+		if got := o.Summary(); got != tc.want {
+			t.Errorf("released %s %s: %q, want %q", tc.dir, tc.bias, got, tc.want)
+		}
+		if o.State() != "input low pulled pull-down" {
+			t.Errorf("State %q should not change with how the line was released", o.State())
+		}
+	}
 }

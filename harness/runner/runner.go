@@ -79,8 +79,10 @@ type Spec struct {
 	// (which must call it too). A small program starts faster than a large test binary: under
 	// emulation gpiohil takes about 40 ms where the suites' test binary takes 130.
 	Parent string
-	// Held, for a tool without Ready, is closed when the tool is seen from outside to have set
-	// its lines (bench.HeldWatch); it ends the Settle wait early, Settle remaining the bound.
+	// Held, for a holding tool, is closed when the tool is seen from outside to hold its line
+	// (bench.LineWatch). When it is set, the tool is ended only after that (and after Ready,
+	// if any), waiting up to Deadline: a tool never seen holding its line is killed with a
+	// *NotHeldError, never ended the chosen way. Without it, Settle (or Ready) is the wait.
 	Held     <-chan struct{}
 	Deadline time.Duration // bound of the whole run; 0 means DefaultDeadline
 	// WhileHeld, when set, is called once a holding tool has settled and before it is ended,
@@ -103,8 +105,8 @@ type Result struct {
 	Stdout, Stderr           []byte // the last OutputLimit bytes of each
 	StdoutTotal, StderrTotal int64  // bytes written to each, captured or not
 
-	Ready    time.Duration // start until Ready was printed, Held closed or Settle passed; 0 if none happened
-	SeenHeld bool          // the wait ended on Spec.Held rather than Settle
+	Ready    time.Duration // start until the tool was settled: Ready printed, Held closed or Settle passed; 0 if none happened
+	SeenHeld bool          // Spec.Held was closed before the tool was ended
 	Total    time.Duration // start until the tool and its group were gone
 
 	Hung           bool // the tool did not exit (or print Ready) within the deadline
@@ -133,7 +135,29 @@ var (
 	// ErrExitedEarly is matched by the error for a tool that exited before it
 	// could be ended by a signal or by its parent's death.
 	ErrExitedEarly = errors.New("exited before it could be ended")
+
+	// ErrNotHeld is matched by the error for a holding tool that was never seen
+	// holding its line (Spec.Held) within the deadline.
+	ErrNotHeld = errors.New("never seen holding its line")
 )
+
+// NotHeldError reports a holding tool that the line watch (Spec.Held) never saw
+// holding its line within its deadline. It was killed without being ended the
+// chosen way: what its line then does says nothing about that ending, so this
+// is an infrastructure problem (a tool too slow to start, a watch that missed
+// the request), never a verdict. It matches [ErrNotHeld].
+type NotHeldError struct {
+	Name       string
+	Deadline   time.Duration
+	LastOutput string
+}
+
+func (e *NotHeldError) Error() string {
+	return fmt.Sprintf("runner: %s was %v within %v (the kernel's line-info events showed no request that stayed put); killed it without ending it; last output: %s",
+		e.Name, ErrNotHeld, e.Deadline, e.LastOutput)
+}
+
+func (e *NotHeldError) Unwrap() error { return ErrNotHeld }
 
 // NotFoundError reports a program that is not on PATH or does not exist.
 // It matches exec.ErrNotFound.
@@ -199,6 +223,7 @@ const (
 	exitedEarly
 	hung
 	notReady
+	notHeld
 	canceled
 )
 
@@ -334,28 +359,8 @@ func (r *run) drive(ctx context.Context) outcome {
 	deadline := time.NewTimer(r.spec.Deadline - time.Since(r.start))
 	defer deadline.Stop()
 	if r.spec.Ending != vocab.Exit {
-		var printed, held <-chan struct{}
-		var settled <-chan time.Time
-		if r.spec.Ready != "" {
-			printed = r.ready.ch
-		} else {
-			t := time.NewTimer(r.spec.Settle)
-			defer t.Stop()
-			settled, held = t.C, r.spec.Held
-		}
-		select {
-		case <-printed:
-		case <-held:
-			r.res.Ready = time.Since(r.start)
-			r.res.SeenHeld = true
-		case <-settled:
-			r.res.Ready = time.Since(r.start)
-		case <-r.exited:
-			return exitedEarly
-		case <-deadline.C:
-			return notReady
-		case <-ctx.Done():
-			return canceled
+		if o, ok := r.settle(ctx, deadline.C); !ok {
+			return o
 		}
 		select {
 		case <-r.exited: // printed Ready and exited at once: it does not hold
@@ -378,6 +383,46 @@ func (r *run) drive(ctx context.Context) outcome {
 	case <-ctx.Done():
 		return canceled
 	}
+}
+
+// settle waits until the tool may be ended: it printed its Ready text and, where the line is
+// watched (Spec.Held), it was seen holding the line; or, with neither, Settle has passed. ok
+// is false with the outcome to return when it cannot be ended.
+func (r *run) settle(ctx context.Context, deadline <-chan time.Time) (o outcome, ok bool) {
+	if r.spec.Ready != "" {
+		select {
+		case <-r.ready.ch:
+		case <-r.exited:
+			return exitedEarly, false
+		case <-deadline:
+			return notReady, false
+		case <-ctx.Done():
+			return canceled, false
+		}
+	}
+	var settled <-chan time.Time
+	if r.spec.Held == nil && r.spec.Ready == "" {
+		t := time.NewTimer(r.spec.Settle)
+		defer t.Stop()
+		settled = t.C
+	}
+	if r.spec.Held != nil || settled != nil {
+		select {
+		case <-r.spec.Held:
+			r.res.SeenHeld = true
+		case <-settled:
+		case <-r.exited:
+			return exitedEarly, false
+		case <-deadline:
+			return notHeld, false
+		case <-ctx.Done():
+			return canceled, false
+		}
+	}
+	if r.spec.Ready == "" { // else Run takes the moment Ready was printed
+		r.res.Ready = time.Since(r.start)
+	}
+	return ended, true
 }
 
 // finish makes sure the tool is gone (killing it if it is not), collects its
@@ -506,6 +551,9 @@ func (r *run) outcomeErr(ctx context.Context, o outcome) error {
 	switch o {
 	case exitedEarly:
 		return &EarlyExitError{Name: r.spec.Name, Status: r.res.Status(), Ending: r.spec.Ending, LastOutput: last}
+	case notHeld:
+		r.res.Hung = true
+		return &NotHeldError{Name: r.spec.Name, Deadline: r.spec.Deadline, LastOutput: last}
 	case hung, notReady:
 		r.res.Hung = true
 		e := &HangError{Name: r.spec.Name, Deadline: r.spec.Deadline, After: r.spec.Ending, LastOutput: last}

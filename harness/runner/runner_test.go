@@ -231,38 +231,56 @@ func TestSettleWithoutReady(t *testing.T) {
 	}
 }
 
-func TestHeldEndsTheSettleEarly(t *testing.T) {
+// With a line watch (Spec.Held), a holding tool is ended once it is seen holding its line, not
+// after a fixed settle time; one never seen holding it is killed with a *NotHeldError (an
+// infrastructure problem) when its deadline comes, never ended and judged.
+func TestHeldIsWaitedFor(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name     string
-		closeIn  time.Duration // -1: never
-		seenHeld bool
+		name    string
+		ready   string        // the tool's Ready text, "" for none
+		closeIn time.Duration // when the watch sees the line held; -1: never
 	}{
-		{"held after 20 ms", 20 * time.Millisecond, true},
-		{"never held", -1, false},
+		{"held after 20 ms", "", 20 * time.Millisecond},
+		{"held after 600 ms, longer than the old settle", "", 600 * time.Millisecond},
+		{"ready, then held", "ready", 200 * time.Millisecond},
+		{"never held", "", -1},
+		{"ready but never held", "ready", -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s := spec("hold", vocab.SIGTERM)
 			held := make(chan struct{})
-			s.Ready, s.Settle, s.Held = "", 2*time.Second, held
+			s.Ready, s.Held, s.Deadline = tc.ready, held, 2*time.Second
 			if tc.closeIn >= 0 {
 				time.AfterFunc(tc.closeIn, func() { close(held) })
 			}
+			start := time.Now()
 			res, err := runner.Run(context.Background(), s)
+			if tc.closeIn < 0 {
+				var nh *runner.NotHeldError
+				if !errors.As(err, &nh) || !errors.Is(err, runner.ErrNotHeld) || !strings.Contains(err.Error(), "was never seen holding its line within 2s") {
+					t.Fatalf("err = %v; want a *NotHeldError after the deadline", err)
+				}
+				if res.Signal != unix.SIGKILL || !res.Killed || res.SeenHeld {
+					t.Errorf("signal %v, killed %v, seen held %v; want SIGKILL, killed, not held", res.Signal, res.Killed, res.SeenHeld)
+				}
+				if d := time.Since(start); d < s.Deadline {
+					t.Errorf("gave up after %v, before the deadline of %v", d, s.Deadline)
+				}
+				checkGone(t, res)
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkGone(t, res)
-			if res.SeenHeld != tc.seenHeld || res.Signal != unix.SIGTERM {
-				t.Errorf("seen held %v (want %v), signal %v", res.SeenHeld, tc.seenHeld, res.Signal)
+			if !res.SeenHeld || res.Signal != unix.SIGTERM {
+				t.Errorf("seen held %v, signal %v; want held, SIGTERM", res.SeenHeld, res.Signal)
 			}
-			// Held was armed before the tool started, so Ready (from the start) may be a
-			// little under closeIn; what matters is that it came well before the settle.
-			if tc.seenHeld && res.Ready >= s.Settle/2 {
-				t.Errorf("ready after %v; want about %v, well before the settle of %v", res.Ready, tc.closeIn, s.Settle)
-			}
-			if !tc.seenHeld && res.Ready < s.Settle {
-				t.Errorf("ready after %v; want the whole settle of %v", res.Ready, s.Settle)
+			// The tool was ended only once held: the whole run lasts at least until then.
+			if res.Total < tc.closeIn {
+				t.Errorf("ended after %v, before it was seen held at %v", res.Total, tc.closeIn)
 			}
 		})
 	}

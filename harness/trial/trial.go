@@ -39,6 +39,9 @@ type Case struct {
 	Bias    vocab.Bias
 	Ending  vocab.Ending
 	Pre     bench.State // the line's state before the tool runs
+	// AsLeft runs the tool on the line as it is, not prepared in Pre: to run a cleanup again on
+	// what the last one left.
+	AsLeft bool
 	// WhileHeld, for a holding action, runs once the tool holds the line, before it is ended.
 	WhileHeld func()
 }
@@ -52,8 +55,10 @@ type Result struct {
 	Case   Case
 	Argv   []string
 	Before observe.Observation // after preparing, before the tool ran
-	After  observe.Observation // after the tool's process was gone
+	After  observe.Observation // after the tool's process was gone, with how it was released
 	Run    *runner.Result
+	// Changes are the line's line-info changes while the tool ran (nil without a watch).
+	Changes bench.Changes
 }
 
 // ErrSkip is matched by errors that mean the trial cannot be made here (the tool is not
@@ -136,8 +141,10 @@ func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, err
 	if c.Ending == vocab.Exit && act.Holds {
 		return nil, &SkipError{Reason: fmt.Sprintf("%s %s holds until signalled; it does not end by itself", c.Profile.Name, c.Action)}
 	}
-	if err := b.Prepare(l, c.Pre); err != nil {
-		return nil, err
+	if !c.AsLeft {
+		if err := b.Prepare(l, c.Pre); err != nil {
+			return nil, err
+		}
 	}
 	res := &Result{Case: c, Argv: argv}
 	if res.Before, err = b.Observe(l); err != nil {
@@ -151,21 +158,69 @@ func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, err
 			spec.Parent = self
 		}
 	}
-	if act.Holds && act.Ready == "" {
-		// A tool that prints nothing once it holds the line: end it as soon as the line-info
-		// events show it requested the line, instead of after a fixed settle time. Without
-		// the watch (an old kernel), the settle time it is.
-		if w, err := bench.WatchHeld(l); err == nil {
-			defer w.Close()
-			spec.Held = w.Held()
-		}
+	// The line's line-info events while the tool runs: they say when a holding tool holds the
+	// line (it is ended only then, not after a guess of a settle time), and how the line was
+	// given back. Without a watch (a kernel older than 5.7) there is neither: the settle
+	// time bounds the wait, and the released fields stay unseen.
+	w, werr := bench.WatchLine(l)
+	if werr == nil && act.Holds {
+		spec.Held = w.Held()
 	}
 	res.Run, err = runner.Run(ctx, spec)
+	var werr2 error
+	if w != nil {
+		res.Changes, werr2 = w.Stop()
+	}
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", c, err)
 	}
 	if res.After, err = b.Observe(l); err != nil {
 		return res, err
 	}
+	switch {
+	case werr != nil:
+		res.After.Can &^= vocab.See(vocab.FieldReleasedDirection, vocab.FieldReleasedBias)
+		res.After.Evidencef("line-info events: not watched (%v)", werr)
+	case werr2 != nil:
+		res.After.ReleasedDirection, res.After.ReleasedBias = vocab.DirectionUnknown, vocab.BiasUnknown
+		res.After.Evidencef("line-info events: %v", werr2)
+	default:
+		Witness(&res.After, res.Changes)
+	}
 	return res, nil
+}
+
+// Witness records in o how the line was given back while a tool ran, from its line-info
+// changes: the released direction and bias, or none when no request was released (a line
+// still held, or never requested); unknown when a request was seen but not its release
+// although the line is free: the watch missed it, and that is said, never taken as evidence.
+func Witness(o *observe.Observation, cs bench.Changes) {
+	var seen []string
+	for _, c := range cs {
+		seen = append(seen, c.String())
+	}
+	o.Evidencef("line-info events while the tool ran: %s", orNone(strings.Join(seen, ", ")))
+	dir, bias, ok := cs.Release()
+	switch {
+	case ok && bias == vocab.BiasUnknown:
+		// Released, but its request raised no event: one made by the kernel itself (a
+		// /sys/class/gpio export) or before the watch began. The bias it had is not seen.
+		o.ReleasedDirection, o.ReleasedBias = dir, bias
+		o.Can &^= vocab.See(vocab.FieldReleasedBias)
+		o.Evidencef("line-info events: no request event before the release (a sysfs export raises none): its bias is not visible")
+	case ok:
+		o.ReleasedDirection, o.ReleasedBias = dir, bias
+	case o.Owner == vocab.Used || len(cs) == 0:
+		o.ReleasedDirection, o.ReleasedBias = vocab.NotReleased, vocab.BiasUnknown
+	default:
+		o.ReleasedDirection, o.ReleasedBias = vocab.DirectionUnknown, vocab.BiasUnknown
+		o.Evidencef("line-info events: the line was requested but no release was seen, yet it is %s: the watch missed an event", o.Owner)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -17,10 +17,17 @@ const (
 	FieldPull      Field = "pull"
 	FieldOwner     Field = "owner"
 	FieldConsumer  Field = "consumer" // who holds the line; seen wherever the owner is
+	// FieldReleasedDirection and FieldReleasedBias witness how the line was given back: the
+	// direction and bias its last request had when it ended (none: no request ended while
+	// the tool ran). gpio-sim returns every released line to its simulated pull, so only this
+	// tells a tool that cleaned up from one that did not.
+	FieldReleasedDirection Field = "released-direction"
+	FieldReleasedBias      Field = "released-bias"
 )
 
 // Fields lists every field, in report order.
-var Fields = []Field{FieldDirection, FieldLevel, FieldDrive, FieldPull, FieldOwner, FieldConsumer}
+var Fields = []Field{FieldDirection, FieldLevel, FieldDrive, FieldPull, FieldOwner, FieldConsumer,
+	FieldReleasedDirection, FieldReleasedBias}
 
 // ParseField reads a field.
 func ParseField(s string) (Field, error) { return parse("field", s, Fields) }
@@ -28,7 +35,7 @@ func ParseField(s string) (Field, error) { return parse("field", s, Fields) }
 func (f Field) String() string { return string(f) }
 
 // Capabilities is the set of fields a bench can see.
-type Capabilities uint8
+type Capabilities uint16
 
 func (f Field) bit() Capabilities {
 	if f == FieldConsumer {

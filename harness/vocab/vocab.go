@@ -36,6 +36,7 @@ const (
 	BiasDisabled Bias = "disabled"  // turn the pull off
 	BiasPullUp   Bias = "pull-up"   // pull the line up
 	BiasPullDown Bias = "pull-down" // pull the line down
+	BiasUnknown  Bias = Unknown     // not one a program asks for: a bias nothing saw
 )
 
 // Biases lists every bias, in the order reports show them.
@@ -109,6 +110,9 @@ const (
 	Input            Direction = "input"
 	Output           Direction = "output"
 	DirectionUnknown Direction = Unknown
+	// NotReleased is the released direction of a line no request gave back while a tool ran:
+	// still held (a sysfs export), or never requested (a tool that writes the registers).
+	NotReleased Direction = "none"
 )
 
 // Directions lists both directions.
@@ -257,7 +261,10 @@ type Verdict string
 
 // The verdicts.
 const (
-	Met            Verdict = "met"            // the observation met the expectation
+	Met Verdict = "met" // the observation met the expectation
+	// MetIndistinct is met, but on this bench the tool's outcome looks exactly like another
+	// one (gpio-sim cannot show "no pull"; the emulated Pi sees no pulls): not evidence.
+	MetIndistinct  Verdict = "met, not distinguishable"
 	NotMet         Verdict = "not met"        // it did not: a product finding
 	VerdictUnknown Verdict = Unknown          // no known expectation, or the bench sees none of its fields: recorded, never passed
 	Skipped        Verdict = "skipped"        // the spec cannot run here (tool not installed, action unsupported)
@@ -265,7 +272,7 @@ const (
 )
 
 // Verdicts lists every verdict.
-var Verdicts = []Verdict{Met, NotMet, VerdictUnknown, Skipped, Infrastructure}
+var Verdicts = []Verdict{Met, MetIndistinct, NotMet, VerdictUnknown, Skipped, Infrastructure}
 
 // Persist is the setting of a Raspberry Pi pinctrl driver's persist_gpio_outputs parameter.
 type Persist string

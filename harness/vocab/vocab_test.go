@@ -121,7 +121,7 @@ func TestCapabilities(t *testing.T) {
 		t.Errorf("String = %q", c)
 	}
 	all := See(Fields...)
-	if all.String() != "direction,level,drive,pull,owner" {
+	if all.String() != "direction,level,drive,pull,owner,released-direction,released-bias" {
 		t.Errorf("all: %q", all)
 	}
 	back, err := ParseCapabilities(all.String())

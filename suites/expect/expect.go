@@ -107,6 +107,10 @@ var ruleWords = map[vocab.Field][]string{
 	vocab.FieldPull:      {"bias", "bias-or-before", "before", "none"},
 	vocab.FieldOwner:     vocab.Strings(vocab.Owners),
 	vocab.FieldConsumer:  nil,
+	// How the line was given back: its last request's direction (none: nothing released it)
+	// and bias (bias: the one the tool asked for).
+	vocab.FieldReleasedDirection: {"input", "output", "none"},
+	vocab.FieldReleasedBias:      {"bias", "as-is", "disabled"},
 }
 
 // rules checks every word of w and returns the typed rules.
@@ -259,6 +263,16 @@ func (plat *Platform) Expect(o vocab.Outcome, c Case, file string) (Expectation,
 			e.Owner = vocab.Owner(v)
 		case vocab.FieldConsumer:
 			e.Consumer = v
+		case vocab.FieldReleasedDirection:
+			e.ReleasedDirection = vocab.Direction(v)
+		case vocab.FieldReleasedBias:
+			e.ReleasedBias = vocab.Bias(v)
+			if v == "bias" {
+				e.ReleasedBias = c.Bias
+				if c.Bias == "" {
+					e.ReleasedBias = vocab.BiasAsIs
+				}
+			}
 		}
 	}
 	return e, nil
@@ -294,6 +308,58 @@ func resolveDrive(rule string, pull vocab.Pull) vocab.Drive {
 		return vocab.Drive(rule)
 	}
 	return vocab.DriveOf(pull)
+}
+
+// Alike reports whether every observation that meets e, on the fields a bench with
+// capabilities can sees, meets f as well: such an observation cannot tell that the line is
+// in e's outcome rather than f's. A field f leaves open (or expects to be unknown) is met by
+// anything.
+func (e Expectation) Alike(f Expectation, can vocab.Capabilities) bool {
+	for _, field := range vocab.Fields {
+		if !can.Has(field) {
+			continue
+		}
+		if w := f.want(field); w != "" && w != e.want(field) {
+			return false
+		}
+	}
+	return true
+}
+
+// want is what e expects of field f: its value, or "" when it leaves f open.
+func (e Expectation) want(f vocab.Field) string {
+	if !slices.Contains(e.Fields, f) || e.Value(f) == vocab.Unknown {
+		return ""
+	}
+	return e.Value(f)
+}
+
+// Indistinct returns the other outcomes that, on platform p and for case c, would be observed
+// exactly as c's own outcome is by a bench that sees can: when there are any, a met
+// expectation is no evidence that the tool did what the rules say rather than one of those.
+func (r *Rules) Indistinct(c Case, p observe.Platform, can vocab.Capabilities) ([]vocab.Outcome, error) {
+	own, err := r.Outcome(c)
+	if err != nil {
+		return nil, err
+	}
+	plat, err := r.Platform(p)
+	if err != nil {
+		return nil, err
+	}
+	e, err := plat.Expect(own, c, r.File)
+	if err != nil {
+		return nil, err
+	}
+	var alike []vocab.Outcome
+	for _, o := range vocab.Outcomes {
+		if o == own {
+			continue
+		}
+		if f, err := plat.Expect(o, c, r.File); err == nil && e.Alike(f, can) {
+			alike = append(alike, o)
+		}
+	}
+	return alike, nil
 }
 
 // Check compares an observation with the expectation. It returns the mismatches, one line each,

@@ -56,6 +56,7 @@ type Summary struct {
 	Bench                                  vocab.Bench
 	Specs, Passed, Failed, Errors, Skipped int
 	Unknown                                int // skipped because no expectation is known
+	Indistinct                             int // passed, but the bench could not tell the outcome from another
 	Duration                               time.Duration
 	JUnit                                  []string // one report per lane
 }
@@ -205,6 +206,11 @@ func tally(sum *Summary, s junit.Suites) {
 				}
 			default:
 				sum.Passed++
+				for _, r := range c.Results() {
+					if r.Verdict == vocab.MetIndistinct {
+						sum.Indistinct++
+					}
+				}
 			}
 		}
 	}
@@ -212,7 +218,7 @@ func tally(sum *Summary, s junit.Suites) {
 
 // WriteSummary prints a run's summary.
 func WriteSummary(w io.Writer, s Summary) {
-	fmt.Fprintf(w, "\ngpiohil run: %d specs on %s in %.1fs: %d passed, %d failed, %d errors, %d skipped (%d without a known expectation)\n",
-		s.Specs, s.Bench, s.Duration.Seconds(), s.Passed, s.Failed, s.Errors, s.Skipped, s.Unknown)
+	fmt.Fprintf(w, "\ngpiohil run: %d specs on %s in %.1fs: %d passed (%d of them not distinguishable on this bench), %d failed, %d errors, %d skipped (%d without a known expectation)\n",
+		s.Specs, s.Bench, s.Duration.Seconds(), s.Passed, s.Indistinct, s.Failed, s.Errors, s.Skipped, s.Unknown)
 	fmt.Fprintf(w, "JUnit: %s\n", strings.Join(s.JUnit, " "))
 }

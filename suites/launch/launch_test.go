@@ -68,8 +68,8 @@ func TestWrongExpectationFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	right := "released-output:        {direction: input, drive: pull, level: pull, pull: bias-or-before, owner: free}"
-	wrong := "released-output:        {direction: output, drive: driven, level: value, owner: free}"
+	right := "released-output:        {direction: input, drive: pull, level: pull, pull: bias-or-before, owner: free, released-direction: output, released-bias: bias}"
+	wrong := "released-output:        {direction: output, drive: driven, level: value, owner: free, released-direction: output, released-bias: bias}"
 	if !bytes.Contains(rules, []byte(right)) {
 		t.Fatalf("expectations.yaml changed; update this test's gpio-sim rule %q", right)
 	}
@@ -237,6 +237,149 @@ func TestRigBenchNeedsAValidRig(t *testing.T) {
 		_, err := launch.Run(context.Background(), launch.Config{Bench: vocab.BenchRPi, Rig: tc.rig, Suites: "/bin/true", JUnit: filepath.Join(dir, "j.xml")})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("rig %q: err = %v, want %q", tc.rig, err, tc.want)
+		}
+	}
+}
+
+// cleanupProfile is a python3-libgpiod tool whose cleanup action requests the line as an
+// output and then runs body before the interpreter exits.
+func cleanupProfile(name, body string) string {
+	return `name: ` + name + `
+description: a python3-libgpiod cleanup written for a test
+requires: [/usr/bin/python3]
+check-command: [/usr/bin/python3, -c, "import gpiod; gpiod.Line.set_config"]
+bench-kinds: [gpio-sim]
+bias-words:
+  as-is: "0"
+  disabled: gpiod.LINE_REQ_FLAG_BIAS_DISABLE
+  pull-up: gpiod.LINE_REQ_FLAG_BIAS_PULL_UP
+  pull-down: gpiod.LINE_REQ_FLAG_BIAS_PULL_DOWN
+actions:
+  cleanup:
+    command:
+      - /usr/bin/python3
+      - -c
+      - |
+        import gpiod
+        chip = gpiod.Chip("{{.Chip}}", gpiod.Chip.OPEN_BY_PATH)
+        line = chip.get_line({{.Offset}})
+        line.request(consumer="` + name + `", type=gpiod.LINE_REQ_DIR_OUT, flags={{.Bias}}, default_val={{.Value}})
+` + body + `
+    supports-bias: [as-is, pull-up]
+`
+}
+
+// withTools returns the built-in expectations with more tools' outcomes in them.
+func withTools(t *testing.T, tools string) []byte {
+	t.Helper()
+	rules, err := os.ReadFile("../expect/expectations.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(rules, []byte("\ntools:\n")) {
+		t.Fatal("expectations.yaml has no top-level tools mapping to add to")
+	}
+	return bytes.Replace(rules, []byte("\ntools:\n"), []byte("\ntools:\n"+tools), 1)
+}
+
+// On gpio-sim every released line goes back to the simulated pull, so only the witness of how
+// the line was released tells a real cleanup from a tool that just releases its line. A
+// cleanup that promises "input, no pull" but releases the line as an output must fail its
+// cleanup rows; the same tool with a real cleanup must pass them.
+func TestBrokenCleanupFailsOnGPIOSim(t *testing.T) {
+	vmtest.Require(t)
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.yaml")
+	fixed := filepath.Join(dir, "fixed.yaml")
+	os.WriteFile(broken, []byte(cleanupProfile("py-cleanup-broken", `        line.release()
+        chip.close()`)), 0o644)
+	os.WriteFile(fixed, []byte(cleanupProfile("py-cleanup-fixed", `        line.set_config(gpiod.LINE_REQ_DIR_IN, gpiod.LINE_REQ_FLAG_BIAS_DISABLE, 0)
+        line.release()
+        chip.close()`)), 0o644)
+	rules := filepath.Join(dir, "rules.yaml")
+	os.WriteFile(rules, withTools(t, `  py-cleanup-broken:
+    cleanup: {exit: released-input-no-bias}
+  py-cleanup-fixed:
+    cleanup: {exit: released-input-no-bias}
+`), 0o644)
+	var out bytes.Buffer
+	junitPath := filepath.Join(dir, "suites.xml")
+	sum, err := launch.Run(context.Background(), launch.Config{
+		Bench: vocab.BenchVM, Profiles: []string{broken, fixed}, Expectations: rules, JUnit: junitPath,
+		LabelFilter: "cleanup && action:cleanup", Suites: buildSuites(t, dir), Self: vmtest.Binary(t),
+		Stdout: &out, Stderr: &out,
+	})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	doc, err := junit.ReadFile(junitPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]vocab.Verdict{}
+	for _, c := range doc.Suites[0].Cases {
+		for _, r := range c.Results() {
+			verdicts[r.Tool+" "+r.Scenario] = r.Verdict
+			if r.Tool == "py-cleanup-broken" && (c.Failure == nil || !strings.Contains(c.Failure.Message, "released-direction: got output, want input")) {
+				t.Errorf("%s %s: failure %+v; want one saying the line was released as an output", r.Tool, r.Scenario, c.Failure)
+			}
+		}
+	}
+	for _, bias := range []string{"as-is", "pull-up"} {
+		scenario := "cleanup high, bias " + bias + ", ended by exit, from input pull-down"
+		if v := verdicts["py-cleanup-broken "+scenario]; v != vocab.NotMet {
+			t.Errorf("broken cleanup, %s: %q; want not met", scenario, v)
+		}
+		if v := verdicts["py-cleanup-fixed "+scenario]; v != vocab.Met {
+			t.Errorf("real cleanup, %s: %q; want met", scenario, v)
+		}
+	}
+	if sum.Failed != 2 {
+		t.Errorf("%d failed; want the broken cleanup's 2 rows\n%s", sum.Failed, out.String())
+	}
+}
+
+// make test holds every run to ci/expected-skips.yaml: a tool that ci/deps.sh installs but
+// that stops being usable (here: a version pattern it no longer matches) skips its specs,
+// and that must fail the check, naming the tool and why, not pass as grey rows.
+func TestAnUnusableToolFailsTheSkipCheck(t *testing.T) {
+	vmtest.Require(t)
+	dir := t.TempDir()
+	builtin, err := os.ReadFile("../../harness/profile/builtin/libgpiod-v1.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := []byte(`version-match: ' v1\.[56]\.'`)
+	if !bytes.Contains(builtin, right) {
+		t.Fatalf("libgpiod-v1.yaml changed; update this test's %s", right)
+	}
+	broken := filepath.Join(dir, "libgpiod-v1.yaml")
+	os.WriteFile(broken, bytes.Replace(builtin, right, []byte(`version-match: ' v9\.'`), 1), 0o644)
+	var out bytes.Buffer
+	junitPath := filepath.Join(dir, "suites.xml")
+	sum, err := launch.Run(context.Background(), launch.Config{
+		Bench: vocab.BenchVM, Profiles: []string{broken}, JUnit: junitPath, VMs: 1,
+		LabelFilter: "persistence && action:set-output", Suites: buildSuites(t, dir), Self: vmtest.Binary(t),
+		Stdout: &out, Stderr: &out,
+	})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if sum.Failed != 0 || sum.Skipped == 0 {
+		t.Fatalf("%+v: the broken tool's specs should be skipped, not failed", sum)
+	}
+	skips, err := report.LoadExpectedSkips("../../ci/expected-skips.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := skips.Check([]string{junitPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(problems, "\n")
+	for _, want := range []string{"skipped, which ../../ci/expected-skips.yaml does not expect: gpioset reports version", "libgpiod-v1 ran no spec with a verdict"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("problems:\n%s\nwant one saying %q", all, want)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/junit"
+	"github.com/gpiohil/gpiohil/suites/verdict"
 )
 
 // Column is one platform: one JUnit test suite.
@@ -153,7 +154,7 @@ func status(c junit.Case) string {
 	return "passed"
 }
 
-var mark = map[vocab.Verdict]string{vocab.Met: "✅", vocab.NotMet: "❌", vocab.VerdictUnknown: "❔", vocab.Skipped: "➖", vocab.Infrastructure: "⚠️"}
+var mark = map[vocab.Verdict]string{vocab.Met: "✅", vocab.MetIndistinct: "☑️", vocab.NotMet: "❌", vocab.VerdictUnknown: "❔", vocab.Skipped: "➖", vocab.Infrastructure: "⚠️"}
 
 func (c Cell) text() string {
 	switch c.Verdict {
@@ -200,7 +201,7 @@ func (m *Matrix) Shown() (rows []Row, hidden []string) {
 
 // Markdown writes the matrix as Markdown tables, one per suite.
 func (m *Matrix) Markdown(w io.Writer) error {
-	fmt.Fprintf(w, "Legend: ✅ observed state met the expectation · ❌ it did not · ❔ no known expectation (recorded, not passed) · ➖ skipped (tool not installed or action unsupported) · ⚠️ infrastructure error (not a verdict)\n\n")
+	fmt.Fprintf(w, "Legend: ✅ observed state met the expectation · ☑️ met, but this bench would see another outcome just the same (not evidence) · ❌ it did not · ❔ no known expectation (recorded, not passed) · ➖ skipped (tool not installed or action unsupported) · ⚠️ infrastructure error (not a verdict)\n\n")
 	fmt.Fprintf(w, "Platforms:\n\n")
 	for i, c := range m.Columns {
 		fmt.Fprintf(w, "%d. **%s**: %s\n", i+1, c.Title, c.Detail)
@@ -246,10 +247,10 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"cell": func(m *Matrix, r Row, i int) Cell { return m.Cells[r][i] },
 	// Plain glyphs in the page: emoji fonts are missing in many headless browsers and terminals.
 	"mark": func(v vocab.Verdict) string {
-		return map[vocab.Verdict]string{vocab.Met: "✓", vocab.NotMet: "✗", vocab.VerdictUnknown: "?", vocab.Skipped: "–", vocab.Infrastructure: "!"}[v]
+		return map[vocab.Verdict]string{vocab.Met: "✓", vocab.MetIndistinct: "≈", vocab.NotMet: "✗", vocab.VerdictUnknown: "?", vocab.Skipped: "–", vocab.Infrastructure: "!"}[v]
 	},
 	"class": func(v vocab.Verdict) string {
-		return map[vocab.Verdict]string{vocab.Met: "met", vocab.NotMet: "notmet", vocab.VerdictUnknown: "unknown", vocab.Skipped: "skipped", vocab.Infrastructure: "error"}[v]
+		return map[vocab.Verdict]string{vocab.Met: "met", vocab.MetIndistinct: "alike", vocab.NotMet: "notmet", vocab.VerdictUnknown: "unknown", vocab.Skipped: "skipped", vocab.Infrastructure: "error"}[v]
 	},
 	"skipped":     func(v vocab.Verdict) bool { return v == vocab.Skipped },
 	"status":      func(ch Check, i int) string { return ch.Status[i] },
@@ -262,14 +263,14 @@ body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin-bottom:2em}
 th,td{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left;vertical-align:top}
 th{background:#f0f0f0;position:sticky;top:0}
-td.met{background:#d9f2d9}td.notmet{background:#f8d0d0}td.unknown{background:#fff2c2}td.skipped{background:#eee;color:#777}
+td.met{background:#d9f2d9}td.alike{background:#e9f2e0;color:#555}td.notmet{background:#f8d0d0}td.unknown{background:#fff2c2}td.skipped{background:#eee;color:#777}
 td.passed{background:#d9f2d9}td.failed,td.error{background:#f8d0d0}
 .legend span{padding:2px 8px;margin-right:8px}
 small{color:#555}
 </style></head><body>
 <h1>gpiohil semantics matrix</h1>
 <p>What a GPIO line is doing after the program that set it is gone, per tool, scenario and platform.</p>
-<p class="legend"><span class="met" style="background:#d9f2d9">met the expectation</span><span style="background:#f8d0d0">did not</span><span style="background:#fff2c2">no known expectation (recorded, not passed)</span><span style="background:#eee">skipped</span></p>
+<p class="legend"><span class="met" style="background:#d9f2d9">met the expectation</span><span style="background:#e9f2e0">≈ met, but another outcome looks the same here (not evidence)</span><span style="background:#f8d0d0">did not</span><span style="background:#fff2c2">no known expectation (recorded, not passed)</span><span style="background:#eee">skipped</span></p>
 <ol>{{range .Columns}}<li><b>{{.Title}}</b> <small>{{.Detail}}</small></li>{{end}}</ol>
 {{$m := .}}{{$rows := shownRows .}}{{with hiddenTools .}}<p>Not run on any platform here (not installed, or for other benches): {{.}}.</p>{{end}}
 <table><tr><th>suite</th><th>tool</th><th>scenario</th>{{range .Columns}}<th>{{.Title}}</th>{{end}}</tr>
@@ -283,3 +284,23 @@ small{color:#555}
 
 // HTML writes the matrix as a self-contained HTML page.
 func (m *Matrix) HTML(w io.Writer) error { return page.Execute(w, m) }
+
+// Lanes reads JUnit files into the recorded results of each platform, for judging them again
+// (verdict.Replay, verdict.CheckFlips).
+func Lanes(paths []string) ([]verdict.Lane, error) {
+	var lanes []verdict.Lane
+	for _, p := range paths {
+		doc, err := junit.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range doc.Suites {
+			l := verdict.Lane{Title: ColumnTitle(s)}
+			for _, c := range s.Cases {
+				l.Results = append(l.Results, c.Results()...)
+			}
+			lanes = append(lanes, l)
+		}
+	}
+	return lanes, nil
+}

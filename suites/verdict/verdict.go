@@ -10,9 +10,13 @@
 //     a product finding.
 //  3. Is anything known about what should happen? No rule for the tool, outcome or platform:
 //     unknown, recorded and never passed.
-//  4. Can this bench see any of it? If it sees none of the expected fields: unknown.
+//  4. Can this bench see any of it? If it sees none of the expected fields: unknown. If it can
+//     see a field but did not this time (a watch that missed an event): infrastructure.
 //  5. Did the observation match every field the bench can see? met, or not met with each
 //     mismatch.
+//  6. Could it have met it with another outcome? If another outcome of the platform would be
+//     observed just the same on this bench, the met expectation is no evidence of what the
+//     tool did: met, not distinguishable, with the outcomes it cannot tell apart.
 package verdict
 
 import (
@@ -46,8 +50,9 @@ type Decision struct {
 	Reason string
 	// Expectation is what was expected, when it is known.
 	Expectation *expect.Expectation
-	Mismatches  []string      // "field: got X, want Y", one per field that differed
-	Unchecked   []vocab.Field // expected fields the bench cannot see
+	Mismatches  []string        // "field: got X, want Y", one per field that differed
+	Unchecked   []vocab.Field   // expected fields the bench cannot see
+	Alike       []vocab.Outcome // other outcomes this bench would observe just the same
 }
 
 // Judge decides one spec.
@@ -68,6 +73,11 @@ func Judge(in Input) Decision {
 	if err != nil {
 		return Decision{Verdict: vocab.Infrastructure, Reason: "expectations: " + err.Error()}
 	}
+	if blind := unseen(exp, in.Observed); len(blind) > 0 {
+		return Decision{Verdict: vocab.Infrastructure, Expectation: &exp,
+			Reason: fmt.Sprintf("bench %s can see %s but did not this time (evidence: %s)", in.Observed.Platform.Bench,
+				strings.Join(vocab.Strings(blind), ", "), strings.Join(in.Observed.Evidence, "; "))}
+	}
 	d := Decision{Expectation: &exp}
 	d.Mismatches, d.Unchecked = exp.Check(in.Observed)
 	switch {
@@ -79,19 +89,44 @@ func Judge(in Input) Decision {
 		d.Reason = strings.Join(d.Mismatches, "; ")
 	default:
 		d.Verdict = vocab.Met
+		alike, err := in.Rules.Indistinct(in.Case, in.Observed.Platform, in.Observed.Can)
+		if err != nil {
+			return Decision{Verdict: vocab.Infrastructure, Reason: "expectations: " + err.Error()}
+		}
+		if len(alike) > 0 {
+			d.Verdict, d.Alike = vocab.MetIndistinct, alike
+			d.Reason = fmt.Sprintf("outcome %s looks the same here as %s", exp.Outcome, strings.Join(vocab.Strings(alike), ", "))
+		}
 	}
 	return d
+}
+
+// unseen lists the fields exp expects a known value of, that the bench can see, but that the
+// observation left unknown: a watch that missed an event, a probe whose reads disagreed. An
+// unknown is never evidence, for or against.
+func unseen(exp expect.Expectation, o observe.Observation) []vocab.Field {
+	var blind []vocab.Field
+	for _, f := range exp.Fields {
+		if exp.Value(f) != vocab.Unknown && o.Has(f) && o.Value(f) == vocab.Unknown {
+			blind = append(blind, f)
+		}
+	}
+	return blind
 }
 
 // Note is what the report shows beside the verdict: the fields the bench could not see, or
 // the reason there is no verdict.
 func (d Decision) Note() string {
+	var notes []string
+	if d.Verdict == vocab.MetIndistinct {
+		notes = append(notes, d.Reason)
+	}
 	switch d.Verdict {
-	case vocab.Met, vocab.NotMet:
+	case vocab.Met, vocab.MetIndistinct, vocab.NotMet:
 		if len(d.Unchecked) > 0 {
-			return "not visible on this bench: " + strings.Join(vocab.Strings(d.Unchecked), ", ")
+			notes = append(notes, "not visible on this bench: "+strings.Join(vocab.Strings(d.Unchecked), ", "))
 		}
-		return ""
+		return strings.Join(notes, "; ")
 	}
 	return d.Reason
 }
@@ -109,5 +144,5 @@ func (d Decision) Record(r *junit.Result) {
 	r.Verdict, r.Expected, r.Note = d.Verdict, d.Expected(), d.Note()
 }
 
-// Passed reports whether the spec passes: only a met expectation does.
-func (d Decision) Passed() bool { return d.Verdict == vocab.Met }
+// Passed reports whether the spec passes: a met expectation does, distinguishable or not.
+func (d Decision) Passed() bool { return d.Verdict == vocab.Met || d.Verdict == vocab.MetIndistinct }

@@ -76,8 +76,8 @@ func TestBenchFacts(t *testing.T) {
 			t.Errorf("bench has %d lines, want 24 (GPIO 2 to 13 and 16 to 27)", n)
 		}
 		o := observeOK(t, b, l)
-		if o.Can != vocab.See(vocab.FieldDirection, vocab.FieldOwner) {
-			t.Errorf("Can = %v, want direction and owner only", o.Can)
+		if o.Can != vocab.See(vocab.FieldDirection, vocab.FieldOwner, vocab.FieldReleasedDirection, vocab.FieldReleasedBias) {
+			t.Errorf("Can = %v, want direction, owner and how a request released the line only", o.Can)
 		}
 		p := o.Platform
 		if p.Bench != rpi3.BenchKind || p.Driver != bench.BCM2835Driver || p.Persist != lane.ParamValue() {
