@@ -9,7 +9,7 @@ BIN_ARM64 := bin/gpiohil-arm64
 JUNIT_DIR := build/junit
 # Static, so the binary can be the VM guest's first process. bin/gpiohil-agent is gpiohil with
 # only that first process in it: `gpiohil vm run` boots faster with it (docs/vm.md).
-GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w'
+GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -ldflags='-s -w'
 
 .PHONY: all build build-arm64 deps kernel rpi3-kernel run test unit bench semantics clean
 
@@ -38,9 +38,9 @@ rpi3-kernel:
 # kernel when it has it, else the VM) and on the emulated Raspberry Pi 3 (persist off and on),
 # JUnit in build/junit/, then the semantics matrix with a column per platform.
 run: deps kernel rpi3-kernel build build-arm64
-	$(BIN) run --junit $(JUNIT_DIR)/suites.xml
-	$(BIN) run --bench vm-rpi3 --junit $(JUNIT_DIR)/suites-vm-rpi3.xml
-	$(BIN) report --md build/semantics.md --html build/semantics.html $(JUNIT_DIR)/suites.xml $(JUNIT_DIR)/suites-vm-rpi3-persist-*.xml
+	@$(BIN) run --junit $(JUNIT_DIR)/suites.xml --log build/gpiohil-run.log
+	@$(BIN) run --bench vm-rpi3 --junit $(JUNIT_DIR)/suites-vm-rpi3.xml --log build/gpiohil-run-vm-rpi3.log
+	@$(BIN) report --md build/semantics.md --html build/semantics.html $(JUNIT_DIR)/suites.xml $(JUNIT_DIR)/suites-vm-rpi3-persist-*.xml
 	@echo "semantics matrix: build/semantics.md, build/semantics.html"
 
 # The suites' reports of make test: the VM lane (from go test ./suites) and both emulated-Pi lanes.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
@@ -137,14 +138,47 @@ var _ = BeforeEach(func() {
 	}
 })
 
+// suiteName is the report's name and every case's classname.
+const suiteName = "gpiohil suites"
+
+// progress writes a progress line for gpiohil run, which follows the run by them and keeps
+// every finished spec even when the run is cut short (junit.Progress).
+func progress(p junit.Progress) { os.Stdout.WriteString(p.Line()) }
+
+var _ = ReportBeforeSuite(func(r Report) {
+	progress(junit.Progress{Total: r.PreRunStats.SpecsThatWillRun})
+})
+
+var _ = ReportAfterEach(func(spec SpecReport) {
+	if c, ok := ginkgoreport.Case(spec, suiteName); ok {
+		progress(junit.Progress{Case: &c})
+	}
+})
+
 var _ = ReportAfterSuite("JUnit report", func(r Report) {
-	if run.JUnit == "" {
-		return
+	for _, spec := range r.SpecReports { // a failed BeforeSuite or AfterSuite: no ReportAfterEach saw it
+		if spec.LeafNodeType != types.NodeTypeIt {
+			if c, ok := ginkgoreport.Case(spec, suiteName); ok {
+				progress(junit.Progress{Case: &c})
+			}
+		}
 	}
 	if toolProps != nil {
 		props = append(props, <-toolProps...)
 	}
-	Expect(junit.WriteFile(run.JUnit, ginkgoreport.Convert(r, "gpiohil suites", props))).To(Succeed())
+	if len(props) == 0 { // the suite failed before it knew its platform: say what it knows
+		props = []junit.Property{{Name: "bench", Value: string(run.Kind())}, {Name: "kernel", Value: "unknown: the suites failed before they opened the bench"}}
+		if run.Board != "" {
+			props = append(props, junit.Property{Name: "board", Value: run.Board})
+		}
+	}
+	if len(props) > 0 {
+		progress(junit.Progress{Props: props})
+	}
+	if run.JUnit == "" {
+		return
+	}
+	Expect(junit.WriteFile(run.JUnit, ginkgoreport.Convert(r, suiteName, props))).To(Succeed())
 })
 
 func line(name string) bench.Line {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,11 +39,8 @@ func parseDrive(args []string, stderr io.Writer) (drive.Config, error) {
 	fs.Var(&cfg.Bias, "bias", "pull to request: pull-up, pull-down, disabled or as-is")
 	fs.Var(&cfg.Direction, "direction", "output (LINE=VALUE) or input (LINE)")
 	fs.StringVar(&cfg.Consumer, "consumer", drive.DefaultConsumer, "consumer name line info shows for the request")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, err
-		}
-		return cfg, usageError{err.Error()}
+	if err := parse(fs, args, stderr); err != nil {
+		return cfg, err
 	}
 	cfg.Lines = fs.Args()
 	for _, l := range cfg.Lines {

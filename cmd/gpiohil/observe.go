@@ -20,8 +20,8 @@ func observeCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int
 		fmt.Fprintln(stderr, "usage: gpiohil observe [--json] CHIP LINE...\n  CHIP is a gpio-sim chip's label; LINE a line name or offset")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 0, parseError(err)
+	if err := parse(fs, args, stderr); err != nil {
+		return 0, err
 	}
 	if fs.NArg() < 2 {
 		return 0, usagef("gpiohil observe: want a chip label and at least one line; usage: gpiohil observe [--json] CHIP LINE...")

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gpiohil/gpiohil/suites/expect"
+	"github.com/gpiohil/gpiohil/suites/junit"
 	"github.com/gpiohil/gpiohil/suites/report"
 	"github.com/gpiohil/gpiohil/suites/verdict"
 )
@@ -26,11 +27,14 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int,
 		fmt.Fprintln(stderr, "usage: gpiohil report [--md FILE] [--html FILE] JUNIT...\n  one JUnit file per board or lane; each becomes a column of the matrix")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 0, parseError(err)
+	if err := parse(fs, args, stderr); err != nil {
+		return 0, err
 	}
 	if fs.NArg() == 0 {
 		return 0, usagef("gpiohil report: no JUnit files given")
+	}
+	if err := checkReports(fs.Args()); err != nil {
+		return 0, err
 	}
 	if *flips {
 		return flipCmd(fs.Args(), *rulesFile, stdout)
@@ -65,6 +69,18 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int,
 		}
 	}
 	return 0, nil
+}
+
+// checkReports refuses, as a usage error (exit 2), a file that is not a gpiohil JUnit report:
+// an HTML page, an empty file or go test's JUnit would otherwise make an empty column, or a
+// check that passes on nothing.
+func checkReports(files []string) error {
+	for _, f := range files {
+		if _, err := junit.CheckReport(f); err != nil {
+			return usageError{msg: "gpiohil report: " + err.Error(), cmd: "gpiohil report"}
+		}
+	}
+	return nil
 }
 
 // flipCmd is `gpiohil report --flips JUNIT...`: proof that every tool outcome is load-bearing.

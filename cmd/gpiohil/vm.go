@@ -49,8 +49,9 @@ func (s *shareFlag) Set(v string) error {
 
 // vmFlags registers the flags that say how to boot, shared by every command that boots a VM.
 func vmFlags(fs *flag.FlagSet, cfg *vm.Config) {
-	fs.StringVar(&cfg.Kernel, "kernel", "", "guest kernel bzImage (default $GPIOHIL_KERNEL or the one `make kernel` built)")
-	fs.StringVar(&cfg.QEMU, "qemu", vm.DefaultQEMU, "QEMU binary")
+	// A word in backquotes is the flag's argument name in the help (package flag): "-kernel bzImage".
+	fs.StringVar(&cfg.Kernel, "kernel", "", "guest kernel `bzImage` (default $GPIOHIL_KERNEL, else the one make kernel built)")
+	fs.StringVar(&cfg.QEMU, "qemu", vm.DefaultQEMU, "QEMU `binary`")
 	fs.StringVar(&cfg.Accel, "accel", "tcg", "accelerator: tcg, or kvm (used only after a probe boot proves it works)")
 	fs.IntVar(&cfg.Memory, "memory", vm.DefaultMemory, "guest memory in MiB")
 	fs.DurationVar(&cfg.Timeout, "timeout", vm.DefaultTimeout, "kill the VM when the run takes longer")
@@ -66,24 +67,21 @@ func parseVMRun(args []string, stderr io.Writer) (vm.Config, bool, error) {
 	fs := flag.NewFlagSet("gpiohil vm run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gpiohil vm run [flags] -- CMD [ARGS...]")
+		fmt.Fprintln(stderr, "usage: "+vmWant)
 		fs.PrintDefaults()
 	}
 	vmFlags(fs, &cfg)
-	fs.Var(&sims, "sim", "create a gpio-sim chip: LABEL=N (lines LABEL-0...) or LABEL=NAME,NAME,...; repeat for more chips")
-	fs.Var(&shares, "share", "also share host directory DIR (DIR:ro for read-only) at the same path; repeatable")
-	fs.StringVar(&cfg.Dir, "dir", "", "working directory, shared read-write with the guest (default the current directory)")
+	fs.Var(&sims, "sim", "create a gpio-sim chip: `LABEL=N` (lines LABEL-0...) or LABEL=NAME,NAME,...; repeat for more chips")
+	fs.Var(&shares, "share", "also share host directory `DIR` (DIR:ro for read-only) at the same path; repeatable")
+	fs.StringVar(&cfg.Dir, "dir", "", "working `directory`, shared read-write with the guest (default the current directory)")
 	fs.BoolVar(&verbose, "v", false, "copy the guest console (kernel and agent messages) to stderr")
 	fs.StringVar(&cfg.Fault, "agent-fault", "", "make the guest agent fail at a step (for testing gpiohil itself)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, verbose, err
-		}
-		return cfg, verbose, usageError{err.Error()}
+	if err := parse(fs, args, stderr); err != nil {
+		return cfg, verbose, err
 	}
 	cfg.Args = fs.Args()
 	if len(cfg.Args) == 0 {
-		return cfg, verbose, usagef("gpiohil vm run: no command given; usage: gpiohil vm run [flags] -- CMD [ARGS...]")
+		return cfg, verbose, usagef("gpiohil vm run: no command given; usage: %s", vmWant)
 	}
 	if cfg.Timeout <= 0 {
 		return cfg, verbose, usagef("gpiohil vm run: --timeout must be positive, got %v", cfg.Timeout)
@@ -94,11 +92,38 @@ func parseVMRun(args []string, stderr io.Writer) (vm.Config, bool, error) {
 	cfg.Sim = sims
 	cfg.Shares = shares
 	if err := sim.Validate(cfg.Sim); err != nil {
-		return cfg, verbose, usageError{err.Error()}
+		return cfg, verbose, usagef("gpiohil vm run: %v", err)
 	}
 	return cfg, verbose, nil
 }
 
+// vmWant is what `gpiohil vm` takes.
+const vmWant = "gpiohil vm run [flags] -- CMD [ARGS...]"
+
+// vmUsage is `gpiohil vm -h`.
+const vmUsage = `usage: ` + vmWant + `
+  run CMD in a QEMU VM whose kernel has gpio-sim (the kernel make kernel builds); the host's
+  root is shared read-only, the current directory read-write; gpiohil exits with CMD's status
+  (124: timeout, 125: the VM could not run it, 126/127: CMD not runnable / not found)
+run 'gpiohil vm run -h' for its flags
+`
+
+// vmCmd is `gpiohil vm SUBCOMMAND`: run is the only subcommand; -h prints the usage.
+func vmCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	if len(args) == 0 {
+		return 0, usageError{msg: "gpiohil vm: want '" + vmWant + "'", cmd: "gpiohil vm"}
+	}
+	switch args[0] {
+	case "run":
+		return vmRun(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, vmUsage)
+		return 0, nil
+	}
+	return 0, usageError{msg: fmt.Sprintf("gpiohil vm: unknown subcommand %q; want '%s'", args[0], vmWant), cmd: "gpiohil vm"}
+}
+
+// vmRun is `gpiohil vm run`.
 func vmRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	cfg, verbose, err := parseVMRun(args, stderr)
 	if err != nil {
@@ -137,7 +162,7 @@ func smokeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	vmFlags(fs, &cfg)
 	fs.Lookup("timeout").DefValue = "2m0s"
 	cfg.Timeout = 2 * time.Minute
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args, stderr); err != nil {
 		return 0, err
 	}
 	self, err := os.Executable()

@@ -23,8 +23,8 @@ func wiringCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int,
 		fmt.Fprintln(stderr, "usage: gpiohil wiring [--rig FILE] [--svg]\n       gpiohil wiring --yaml --board NAME > rig.yaml\n  draws where the loopback jumpers go on a Raspberry Pi's 40-pin header")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 0, parseError(err)
+	if err := parse(fs, args, stderr); err != nil {
+		return 0, err
 	}
 	if fs.NArg() > 0 {
 		return 0, usagef("gpiohil wiring: unexpected argument %q", fs.Arg(0))

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gpiohil/gpiohil/harness/vm/wire"
 )
 
@@ -45,6 +47,9 @@ type Session struct {
 // which are the lane's. Its errors are *TimeoutError, *GuestError, the context's error, or an
 // error starting QEMU.
 func (s Session) Run(ctx context.Context) (res Result, err error) {
+	if len(s.Socket) > maxSocketPath {
+		return res, fmt.Errorf("vm: the channel socket path %s is %d bytes, over the %d a Unix socket takes; set TMPDIR to a shorter directory", s.Socket, len(s.Socket), maxSocketPath)
+	}
 	ln, err := net.Listen("unix", s.Socket)
 	if err != nil {
 		return res, fmt.Errorf("vm: %w", err)
@@ -64,6 +69,10 @@ func (s Session) Run(ctx context.Context) (res Result, err error) {
 	return st.collect(ctx, deadline.C)
 }
 
+// maxSocketPath is the longest path a Unix socket takes on Linux (sun_path is 108 bytes,
+// one for the terminating NUL).
+const maxSocketPath = 107
+
 // session is one Session's run in progress: QEMU, the channel to the agent, and what the
 // agent's frames said so far.
 type session struct {
@@ -75,10 +84,12 @@ type session struct {
 	qemuDone chan error   // cmd.Wait's result; whoever takes it puts it back for stopQEMU
 	conn     net.Conn     // the channel, once the agent connected
 
-	res   Result
-	exit  *wire.ExitStatus // the command's exit status, once reported
-	fatal string           // why the guest failed, once known
-	grace <-chan time.Time // fires exitGrace after the agent said its last word
+	res     Result
+	exit    *wire.ExitStatus // the command's exit status, once reported
+	fatal   string           // why the guest failed, once known
+	chanErr error            // why the channel ended, when not cleanly
+	killed  syscall.Signal   // the signal that killed QEMU, when one did
+	grace   <-chan time.Time // fires exitGrace after the agent said its last word
 }
 
 // startQEMU starts QEMU in its own process group, its stdout (the guest console) kept in a ring.
@@ -119,6 +130,9 @@ func (st *session) awaitGuest(ctx context.Context, ln net.Listener, deadline <-c
 		return nil
 	case werr := <-st.qemuDone:
 		st.qemuDone <- werr
+		if sig, ok := killedBy(werr); ok {
+			return st.killedErr(sig, "before "+st.Name+" started")
+		}
 		return st.guestErr(fmt.Sprintf("QEMU ended before %s started (%v): %s", st.Name, werr, strings.TrimSpace(st.qemuErr.String())))
 	case <-deadline:
 		return st.timeoutErr()
@@ -227,10 +241,10 @@ func (st *session) ready(payload []byte) error {
 }
 
 // channelEnded takes why the channel ended: anything but a clean end before the agent
-// reported is the guest's failure.
+// reported is the guest's failure, unless QEMU was killed (result says which).
 func (st *session) channelEnded(err error) {
-	if err != io.EOF && st.exit == nil && st.fatal == "" {
-		st.fatal = "host channel: " + err.Error()
+	if err != io.EOF {
+		st.chanErr = err
 	}
 }
 
@@ -238,18 +252,27 @@ func (st *session) channelEnded(err error) {
 // left is drained for channelDrain, then the channel ends.
 func (st *session) qemuEnded(werr error, reading bool) {
 	st.qemuDone <- werr // for stopQEMU
-	st.res.PoweredOff = st.exit != nil || st.fatal != ""
+	st.killed, _ = killedBy(werr)
+	st.res.PoweredOff = (st.exit != nil || st.fatal != "") && st.killed == 0
 	if reading {
 		st.conn.SetReadDeadline(time.Now().Add(channelDrain))
 	}
 }
 
-// result says how the run ended once nothing more can arrive.
+// result says how the run ended once nothing more can arrive. When the guest did not report
+// an exit status, the first of these is the reason: the agent's own failure, QEMU killed by a
+// signal from outside, a broken channel, and last a guest that ended by itself (a kernel panic
+// or an agent crash).
 func (st *session) result() (Result, error) {
 	switch {
 	case st.fatal != "":
 		return st.res, st.guestErr(st.fatal)
-	case st.exit == nil:
+	case st.exit != nil:
+	case st.killed != 0:
+		return st.res, st.killedErr(st.killed, "before "+st.Name+" reported an exit status")
+	case st.chanErr != nil:
+		return st.res, st.guestErr("host channel: " + st.chanErr.Error())
+	default:
 		return st.res, st.guestErr(st.Name + " ended without reporting an exit status (kernel panic or agent crash)")
 	}
 	if st.exit.Error != "" {
@@ -261,6 +284,30 @@ func (st *session) result() (Result, error) {
 
 func (st *session) guestErr(reason string) error {
 	return &GuestError{Reason: reason, Console: st.console.Lines()}
+}
+
+// killedErr reports QEMU killed by sig from outside gpiohil (gpiohil itself kills QEMU only
+// once the session is over); when says at what point, e.g. "before the VM started".
+func (st *session) killedErr(sig syscall.Signal, when string) error {
+	return &GuestError{
+		Reason: fmt.Sprintf("QEMU was killed by signal %d (%v) %s; something outside gpiohil killed it (the OOM killer, a user, a CI job's timeout)",
+			int(sig), sig, when),
+		Signal:  unix.SignalName(sig),
+		Console: st.console.Lines(),
+	}
+}
+
+// killedBy says whether a process whose Wait returned werr was killed by a signal, and which.
+func killedBy(werr error) (syscall.Signal, bool) {
+	var ee *exec.ExitError
+	if !errors.As(werr, &ee) {
+		return 0, false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() {
+		return 0, false
+	}
+	return ws.Signal(), true
 }
 
 func (st *session) timeoutErr() error {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/sim"
+	"github.com/gpiohil/gpiohil/harness/tmpdir"
 	"github.com/gpiohil/gpiohil/harness/vm/guest"
 	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
 	"github.com/gpiohil/gpiohil/harness/vm/wire"
@@ -116,9 +117,12 @@ func (e *TimeoutError) Error() string {
 }
 
 // GuestError reports a VM that ended without the command's exit status: a kernel panic, a failed
-// guest agent, or QEMU failing to start.
+// guest agent, QEMU failing to start, or QEMU killed by a signal from outside gpiohil.
 type GuestError struct {
-	Reason  string
+	Reason string
+	// Signal names the signal that killed QEMU ("SIGKILL"), when that is how the VM ended;
+	// "" when the guest ended by itself or QEMU could not start.
+	Signal  string
 	Console []string
 }
 
@@ -395,7 +399,12 @@ var (
 // Run boots a VM, runs cfg.Args in it and returns how it ended. The error is a *TimeoutError
 // when the run took too long, a *GuestError when the guest ended without an exit status, and
 // a plain error for bad input.
+//
+// The run's files live in a temporary folder (package tmpdir) that is removed when it ends.
+// Run first sweeps away the folders of gpiohil processes that were killed before they could
+// remove theirs.
 func Run(ctx context.Context, cfg Config) (Result, error) {
+	tmpdir.Sweep(tmpdir.Prefixes()...)
 	cfg, qemu, err := check(cfg)
 	if err != nil {
 		return Result{}, err
@@ -442,7 +451,7 @@ func probeKVM(ctx context.Context, cfg Config) error {
 
 func run(ctx context.Context, cfg Config, qemu string) (Result, error) {
 	res := Result{Accel: cfg.Accel}
-	tmp, err := os.MkdirTemp("", "gpiohil-vm-")
+	tmp, err := tmpdir.Make(tmpdir.VM)
 	if err != nil {
 		return res, fmt.Errorf("vm: %w", err)
 	}

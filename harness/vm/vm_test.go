@@ -285,6 +285,9 @@ func TestKernelPanicIsReported(t *testing.T) {
 	if !strings.Contains(err.Error(), "without reporting an exit status") || !strings.Contains(err.Error(), "Kernel panic") {
 		t.Errorf("error should say the guest ended without a status and show the panic: %v", err)
 	}
+	if ge.Signal != "" || strings.Contains(err.Error(), "killed by signal") {
+		t.Errorf("a guest that ended by itself is reported as killed by %q: %v", ge.Signal, err)
+	}
 }
 
 func TestFailingAgentIsReported(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/sim"
+	"github.com/gpiohil/gpiohil/harness/tmpdir"
 	"github.com/gpiohil/gpiohil/harness/vm"
 )
 
@@ -88,7 +89,7 @@ func Gpiohil(prebuilt, goarch string) (string, error) {
 	}
 	buildsMu.Unlock()
 	b.once.Do(func() {
-		dir, err := os.MkdirTemp("", "gpiohil-bin-")
+		dir, err := tmpdir.Make(tmpdir.Bin)
 		if err != nil {
 			b.err = err
 			return

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/vocab"
@@ -121,6 +122,58 @@ func (s Suite) Prop(name string) string {
 		}
 	}
 	return ""
+}
+
+// Build makes a report of one suite from its cases, counting them: the suites' own report, or
+// one gpiohil run assembles from the cases a lane reported as it went.
+func Build(name string, props []Property, cases []Case, pkg string, seconds float64, start time.Time) Suites {
+	s := Suite{Name: name, Package: pkg, Time: fmt.Sprintf("%.3f", seconds), Properties: props, Cases: cases}
+	if !start.IsZero() {
+		s.Timestamp = start.Format("2006-01-02T15:04:05")
+	}
+	for _, c := range cases {
+		s.Tests++
+		switch {
+		case c.Failure != nil:
+			s.Failures++
+		case c.Error != nil:
+			s.Errors++
+		case c.Skipped != nil:
+			s.Skipped++
+		}
+	}
+	return Suites{Name: name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []Suite{s}}
+}
+
+// Progress is one line a running suites process writes to its standard output, after
+// ProgressMarker, for whoever started it (gpiohil run) to follow the run as it goes and keep
+// every finished spec even if the run is cut short.
+type Progress struct {
+	Total int        `json:"total,omitempty"` // the specs this run will run, once at its start
+	Case  *Case      `json:"case,omitempty"`  // a spec that finished
+	Props []Property `json:"props,omitempty"` // properties of the report, as they become known
+}
+
+// ProgressMarker starts a progress line; the JSON of a Progress follows it.
+const ProgressMarker = "gpiohil-progress: "
+
+// Line is p as a line of the suites' output.
+func (p Progress) Line() string {
+	b, _ := json.Marshal(p)
+	return ProgressMarker + string(b) + "\n"
+}
+
+// ParseProgress finds a progress line in line: the text before the marker (output that did not
+// end with a newline), the progress, and whether there was one.
+func ParseProgress(line string) (before string, p Progress, ok bool) {
+	i := strings.Index(line, ProgressMarker)
+	if i < 0 {
+		return line, p, false
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(line[i+len(ProgressMarker):])), &p); err != nil {
+		return line, p, false
+	}
+	return line[:i], p, true
 }
 
 // Merge joins the reports of the shards of one run on one platform into one: the cases of

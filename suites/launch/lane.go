@@ -8,6 +8,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
 	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
 // A Lane is one place the suites run and report from: one JUnit report, one column of the
@@ -18,6 +19,9 @@ type Lane interface {
 	Name() string
 	// Report is where the lane's JUnit report goes, given the run's --junit path.
 	Report(junit string) string
+	// Props are what the lane's report says of its platform before its suites do: the bench,
+	// the board; a report made for a lane cut short (salvage) carries them.
+	Props() []junit.Property
 	// Run runs the suites with the job's configuration and writes their JUnit report to
 	// job.JUnit. It returns the suites' exit status; its error means the lane could not run
 	// (QEMU, the kernel, a VM crash), not that a spec failed.
@@ -31,8 +35,13 @@ type Job struct {
 	Self   string     // the gpiohil binary
 	Suites string     // the suites binary as given; "" means each lane finds its own
 	JUnit  string     // where this lane's report goes
-	Stdout io.Writer
-	Stderr io.Writer
+	// Stream returns a writer for the output of one of the lane's suites processes; prefix
+	// starts each of its lines in the log (e.g. "[vm 1/2] "). Stdout and Stderr are two
+	// such writers, for a lane that runs one process.
+	Stream         func(prefix string) io.Writer
+	Stdout, Stderr io.Writer
+	// Note prints a line of gpiohil's own about the lane (building a kernel, ...).
+	Note func(format string, args ...any)
 }
 
 // Lanes returns the lanes of cfg.Bench (resolved: not auto), in the order they run.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
 // interruptGrace is how long the suites get after SIGINT to restore the lines and write their
@@ -48,4 +49,8 @@ func (l hostLane) Run(ctx context.Context, job Job) (int, error) {
 		return ee.ExitCode(), nil
 	}
 	return 0, err
+}
+
+func (l hostLane) Props() []junit.Property {
+	return []junit.Property{{Name: "bench", Value: string(l.kind)}, {Name: "board", Value: string(l.kind)}}
 }

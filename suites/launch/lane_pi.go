@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/tmpdir"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
+	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
 // piLane runs the arm64 suites in the emulated Raspberry Pi 3 with one setting of
@@ -37,7 +40,7 @@ func (l piLane) Run(ctx context.Context, job Job) (int, error) {
 			return 0, err
 		}
 	}
-	out, err := os.MkdirTemp("", "gpiohil-pi3-")
+	out, err := tmpdir.Make(tmpdir.PiLane)
 	if err != nil {
 		return 0, err
 	}
@@ -61,7 +64,6 @@ func (l piLane) Run(ctx context.Context, job Job) (int, error) {
 	}
 	cfg.Args = append([]string{cfg.Carry(bin, 0o755)}, job.Args...)
 	cfg.Env = run.Environ()
-	fmt.Fprintf(job.Stdout, "gpiohil run: %s\n", l.lane.Title())
 	res, err := rpi3.Run(ctx, cfg)
 	if err != nil {
 		return 0, err
@@ -71,4 +73,9 @@ func (l piLane) Run(ctx context.Context, job Job) (int, error) {
 		return 0, fmt.Errorf("the suites ended with status %d and sent no JUnit report (%v)", res.Code, err)
 	}
 	return res.Code, os.WriteFile(job.JUnit, b, 0o644)
+}
+
+func (l piLane) Props() []junit.Property {
+	return []junit.Property{{Name: "bench", Value: string(vocab.KindVMRPi3)}, {Name: "board", Value: l.lane.Title()},
+		{Name: "persist_gpio_outputs", Value: string(l.lane.ParamValue())}}
 }

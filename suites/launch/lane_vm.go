@@ -1,7 +1,6 @@
 package launch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/vm"
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites"
 	"github.com/gpiohil/gpiohil/suites/junit"
 )
@@ -51,6 +51,7 @@ func (l vmLane) Run(ctx context.Context, job Job) (int, error) {
 		l.vm.Kernel = vm.DefaultKernel()
 	}
 	if !exists(l.vm.Kernel) {
+		job.Note("no VM kernel yet; building it (about 7 minutes, once)")
 		if err := buildKernel(job.Stderr); err != nil {
 			return 0, err
 		}
@@ -65,7 +66,6 @@ func (l vmLane) Run(ctx context.Context, job Job) (int, error) {
 func (l vmLane) runSharded(ctx context.Context, job Job) (int, error) {
 	n := l.vms
 	job.Args = append(slices.Clip(job.Args), fmt.Sprintf("-ginkgo.seed=%d", 1+time.Now().UnixNano()%1_000_000))
-	stdout, stderr := &lockedWriter{w: job.Stdout}, &lockedWriter{w: job.Stderr}
 	parts := make([]string, n)
 	defer func() { // merged into job.JUnit, or incomplete: never left beside it
 		for _, p := range parts {
@@ -83,9 +83,8 @@ func (l vmLane) runSharded(ctx context.Context, job Job) (int, error) {
 		parts[i] = strings.TrimSuffix(job.JUnit, ".xml") + fmt.Sprintf(".vm%d.xml", i+1)
 		os.Remove(parts[i])
 		prefix := fmt.Sprintf("[vm %d/%d] ", i+1, n)
-		out, errOut := &prefixWriter{w: stdout, prefix: prefix}, &prefixWriter{w: stderr, prefix: prefix}
 		j := job
-		j.Stdout, j.Stderr, j.JUnit = out, errOut, parts[i]
+		j.Stdout, j.Stderr, j.JUnit = job.Stream(prefix), job.Stream(prefix), parts[i]
 		j.Run.Shard = runenv.Shard{K: i + 1, N: n}
 		wg.Add(1)
 		go func() {
@@ -94,8 +93,7 @@ func (l vmLane) runSharded(ctx context.Context, job Job) (int, error) {
 			if errs[i] != nil {
 				cancel()
 			}
-			out.Flush()
-			errOut.Flush()
+			flush(j.Stdout, j.Stderr)
 		}()
 	}
 	wg.Wait()
@@ -120,6 +118,15 @@ func (l vmLane) runSharded(ctx context.Context, job Job) (int, error) {
 		reports = append(reports, r)
 	}
 	return code, junit.WriteFile(job.JUnit, junit.Merge(reports...))
+}
+
+// flush flushes writers that keep a last partial line.
+func flush(ws ...io.Writer) {
+	for _, w := range ws {
+		if f, ok := w.(interface{ Flush() }); ok {
+			f.Flush()
+		}
+	}
 }
 
 // runOne runs the suites in one VM, sharing with it the directories of the report, the suites
@@ -161,7 +168,6 @@ func buildKernel(stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("no VM kernel at %s and cannot build one here (%v); run make kernel in a gpiohil source tree", vm.DefaultKernel(), err)
 	}
-	fmt.Fprintf(stderr, "gpiohil run: no VM kernel yet; building it (about 5 minutes, once)\n")
 	cmd := exec.Command(filepath.Join(root, "ci", "kernel", "build.sh"))
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
 	if err := cmd.Run(); err != nil {
@@ -170,51 +176,6 @@ func buildKernel(stderr io.Writer) error {
 	return nil
 }
 
-// lockedWriter serialises writes from several VMs.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.w == nil {
-		return len(p), nil
-	}
-	return l.w.Write(p)
-}
-
-// prefixWriter writes whole lines, each with a prefix; Flush writes a last partial line.
-type prefixWriter struct {
-	w      io.Writer
-	prefix string
-	buf    []byte
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.buf = append(p.buf, b...)
-	var out []byte
-	for {
-		i := bytes.IndexByte(p.buf, '\n')
-		if i < 0 {
-			break
-		}
-		out = append(append(out, p.prefix...), p.buf[:i+1]...)
-		p.buf = p.buf[i+1:]
-	}
-	if len(out) > 0 {
-		if _, err := p.w.Write(out); err != nil {
-			return 0, err
-		}
-	}
-	return len(b), nil
-}
-
-// Flush writes what is left of a line without its end.
-func (p *prefixWriter) Flush() {
-	if len(p.buf) > 0 {
-		p.w.Write(append(append([]byte(p.prefix), p.buf...), '\n'))
-		p.buf = nil
-	}
+func (l vmLane) Props() []junit.Property {
+	return []junit.Property{{Name: "bench", Value: string(vocab.KindGPIOSim)}, {Name: "board", Value: string(vocab.KindGPIOSim)}}
 }

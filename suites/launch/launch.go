@@ -16,10 +16,12 @@ package launch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,9 +49,20 @@ type Config struct {
 	Self         string      // the gpiohil binary (the VM's init, {{.Self}} in profiles); "" means this executable
 	VM           vm.Config
 	VMs          int // vm bench: how many VMs share the specs (runenv.Shard); 0 means DefaultVMs()
-	Stdout       io.Writer
-	Stderr       io.Writer
+	// Console is where the run reports as it goes; nil means a quiet one on Stdout.
+	Console *Console
+	Stdout  io.Writer
+	Stderr  io.Writer
 }
+
+// InputError is bad input, found before anything ran: a flag, a profile, a rig, an
+// expectations file, a label filter, an output path. gpiohil exits 2 for it.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputf(format string, args ...any) error { return &InputError{fmt.Errorf(format, args...)} }
 
 // Summary is what a run found.
 type Summary struct {
@@ -77,7 +90,10 @@ func PickBench(want vocab.Bench) vocab.Bench {
 }
 
 // Run checks the input, runs the suites on every lane of the bench and summarises their JUnit
-// reports. Bad input is an error before anything boots.
+// reports. Bad input is an *InputError before anything boots. A lane that cannot run (QEMU, the
+// kernel, a crashed VM) or a run cut short (ctx; its cause says why) is an error too, and then
+// nothing finished is lost: each lane's report holds every spec that finished, with its
+// verdict, and every other spec as an error saying why it did not run.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
 	cfg.Bench = PickBench(cfg.Bench)
 	sum := Summary{Bench: cfg.Bench}
@@ -87,43 +103,105 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	lanes, err := Lanes(cfg)
 	if err != nil {
+		return sum, &InputError{err}
+	}
+	con := cfg.Console
+	if con == nil { // a caller of its own (a test): the whole stream, as it comes
+		con = NewConsole(cfg.Stdout, nil, true)
+	}
+	specs, err := listSpecs(ctx, job, cfg.Bench.Kind(), cfg.LabelFilter)
+	if err != nil {
 		return sum, err
 	}
 	start := time.Now()
-	base := job.JUnit
-	var code int
+	var failed error
 	for _, l := range lanes {
 		j := job
-		j.JUnit = l.Report(base)
+		j.JUnit = l.Report(job.JUnit)
 		os.Remove(j.JUnit) // a stale report must not pass for this run's
-		c, err := l.Run(ctx, j)
-		if err != nil {
-			sum.Duration = time.Since(start)
-			return sum, laneError(lanes, l, err)
-		}
-		if c != 0 {
-			code = c
-		}
 		sum.JUnit = append(sum.JUnit, j.JUnit)
+		t := con.Lane(l.Name(), len(specs))
+		if failed != nil { // an earlier lane could not run, or the run was cut short
+			err := salvage(j.JUnit, t, l, specs, "not run: "+failed.Error())
+			con.Finish(t, j.JUnit, err)
+			continue
+		}
+		c, err := runLane(ctx, l, j, t, con)
+		if err == nil && ctx.Err() != nil {
+			err = context.Cause(ctx)
+		}
+		if err == nil {
+			if _, rerr := junit.ReadFile(j.JUnit); rerr != nil {
+				err = fmt.Errorf("the suites ended with status %d and wrote no JUnit report (%v)", c, rerr)
+			}
+		}
+		if err != nil {
+			failed = laneError(lanes, l, err)
+			if serr := salvage(j.JUnit, t, l, specs, notRun(failed)); serr != nil {
+				failed = errors.Join(failed, serr)
+			}
+		}
+		con.Finish(t, j.JUnit, err)
+		_ = c // the verdicts are in the report; a status without a report is the error above
 	}
 	sum.Duration = time.Since(start)
 	for _, path := range sum.JUnit {
-		s, rerr := junit.ReadFile(path)
-		if rerr != nil {
-			return sum, fmt.Errorf("the suites ended with status %d and wrote no JUnit report (%v)", code, rerr)
+		if s, rerr := junit.ReadFile(path); rerr == nil {
+			tally(&sum, s)
 		}
-		tally(&sum, s)
 	}
-	return sum, nil
+	return sum, failed
 }
 
-// laneError names the lane when the bench has several.
-func laneError(lanes []Lane, l Lane, err error) error {
-	if len(lanes) > 1 {
-		return fmt.Errorf("%s: %w", l.Name(), err)
+// runLane runs one lane with its output going to its tally.
+func runLane(ctx context.Context, l Lane, j Job, t *Tally, con *Console) (int, error) {
+	var streams []io.Writer
+	j.Stream = func(prefix string) io.Writer {
+		s := t.Stream(prefix)
+		streams = append(streams, s)
+		return s
 	}
-	return err
+	j.Stdout, j.Stderr = j.Stream(""), j.Stream("")
+	j.Note = func(format string, args ...any) { con.Printf("["+l.Name()+"] "+format, args...) }
+	c, err := l.Run(ctx, j)
+	flush(streams...)
+	return c, err
 }
+
+// notRun says why a spec did not run, from what stopped its lane.
+func notRun(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "not run: the run was cut short: " + err.Error()
+	}
+	return "not run: " + err.Error()
+}
+
+// salvage writes a lane's report from its tally when the lane did not finish: every spec that
+// finished, with its verdict, and every other spec of the run as an error saying why.
+func salvage(path string, t *Tally, l Lane, specs []string, why string) error {
+	t.mu.Lock()
+	cases := slices.Clone(t.Cases)
+	props := slices.Clone(t.Props)
+	t.mu.Unlock()
+	done := map[string]bool{}
+	for _, c := range cases {
+		done[c.Name] = true
+	}
+	for _, name := range specs {
+		if !done[name] {
+			cases = append(cases, junit.Case{Name: name, Classname: SuiteName, Time: "0.000", Error: &junit.Message{Message: why, Type: "not-run"}})
+		}
+	}
+	for _, p := range append(l.Props(), junit.Property{Name: "kernel", Value: "unknown: the lane did not finish"}) {
+		if !hasProp(props, p.Name) {
+			props = append(props, p)
+		}
+	}
+	return junit.WriteFile(path, junit.Build(SuiteName, props, cases, "", time.Since(t.Start).Seconds(), t.Start))
+}
+
+// SuiteName is the name of the suites' JUnit test suite and the classname of its cases.
+const SuiteName = "gpiohil suites"
 
 // prepare checks everything that can be checked before a lane starts and returns what every
 // lane of the run shares: the suites' run configuration in host paths, their flags, the
@@ -131,17 +209,15 @@ func laneError(lanes []Lane, l Lane, err error) error {
 func prepare(cfg *Config) (Job, error) {
 	var job Job
 	if _, err := vocab.ParseBench(string(cfg.Bench)); err != nil {
-		return job, fmt.Errorf("%w", err)
+		return job, &InputError{err}
 	}
-	if cfg.JUnit == "" {
-		cfg.JUnit = filepath.Join("build", "junit", "suites-"+string(cfg.Bench)+".xml")
-	}
+	cfg.JUnit = ReportPath(cfg.JUnit, cfg.Bench)
 	junitPath, err := filepath.Abs(cfg.JUnit)
 	if err != nil {
 		return job, err
 	}
-	if err := os.MkdirAll(filepath.Dir(junitPath), 0o755); err != nil {
-		return job, err
+	if err := writable(filepath.Dir(junitPath)); err != nil {
+		return job, inputf("--junit %s: %v; give a path in a directory you can write", cfg.JUnit, err)
 	}
 	self := cfg.Self
 	if self == "" {
@@ -160,32 +236,62 @@ func prepare(cfg *Config) (Job, error) {
 	}
 	// A malformed or unknown profile is reported here, before anything boots.
 	if _, err := profile.Resolve(run.Profiles); err != nil {
-		return job, err
+		return job, &InputError{err}
 	}
 	if cfg.Expectations != "" {
 		if run.Expectations, err = filepath.Abs(cfg.Expectations); err != nil {
 			return job, err
 		}
 		if _, err := expect.Load(run.Expectations); err != nil {
-			return job, err
+			return job, &InputError{err}
 		}
 	}
 	if cfg.Bench == vocab.BenchRPi {
 		if cfg.Rig == "" {
-			return job, fmt.Errorf("bench rpi needs a rig file (--rig FILE); gpiohil wiring --yaml prints the built-in plan as one")
+			return job, inputf("bench rpi needs a rig file (--rig FILE); gpiohil wiring --yaml prints the built-in plan as one")
 		}
 		if run.Rig, err = filepath.Abs(cfg.Rig); err != nil {
 			return job, err
 		}
 		if _, err := rig.Load(run.Rig); err != nil {
-			return job, err
+			return job, &InputError{err}
 		}
+	}
+	if cfg.VMs < 0 || cfg.VMs > MaxVMs {
+		return job, inputf("--vms %d: at most %d", cfg.VMs, MaxVMs)
 	}
 	args := []string{"-test.v", "-ginkgo.no-color", "-ginkgo.v"}
 	if cfg.LabelFilter != "" {
 		args = append(args, "-ginkgo.label-filter="+cfg.LabelFilter)
 	}
-	return Job{Run: run, Args: args, Self: self, Suites: cfg.Suites, JUnit: junitPath, Stdout: cfg.Stdout, Stderr: cfg.Stderr}, nil
+	return Job{Run: run, Args: args, Self: self, Suites: cfg.Suites, JUnit: junitPath}, nil
+}
+
+// ReportPath is where a run on bench writes its report, given --junit: FILE as it is; a
+// directory (DIR/, or one that exists) gets suites-BENCH.xml; "" is build/junit/suites-BENCH.xml.
+// A bench with several lanes adds each lane's name before .xml (Lane.Report).
+func ReportPath(given string, bench vocab.Bench) string {
+	name := "suites-" + string(bench) + ".xml"
+	if given == "" {
+		return filepath.Join("build", "junit", name)
+	}
+	if st, err := os.Stat(given); strings.HasSuffix(given, "/") || err == nil && st.IsDir() {
+		return filepath.Join(given, name)
+	}
+	return given
+}
+
+// writable makes dir and checks that a file can be created in it.
+func writable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".gpiohil-write-check-")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 func tally(sum *Summary, s junit.Suites) {
@@ -221,4 +327,12 @@ func WriteSummary(w io.Writer, s Summary) {
 	fmt.Fprintf(w, "\ngpiohil run: %d specs on %s in %.1fs: %d passed (%d of them not distinguishable on this bench), %d failed, %d errors, %d skipped (%d without a known expectation)\n",
 		s.Specs, s.Bench, s.Duration.Seconds(), s.Passed, s.Indistinct, s.Failed, s.Errors, s.Skipped, s.Unknown)
 	fmt.Fprintf(w, "JUnit: %s\n", strings.Join(s.JUnit, " "))
+}
+
+// laneError names the lane when the bench has several.
+func laneError(lanes []Lane, l Lane, err error) error {
+	if len(lanes) > 1 {
+		return fmt.Errorf("%s: %w", l.Name(), err)
+	}
+	return err
 }

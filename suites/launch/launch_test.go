@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,7 +154,8 @@ func TestShardedRunReportsWhatOneVMDoes(t *testing.T) {
 	}
 }
 
-// A VM that cannot run is an error that says which VM and why, not a report with a hole.
+// A VM that cannot run is an error that says which VM and why; the report it leaves says so
+// too, and no shard's own report is left beside it.
 func TestShardedRunReportsAFailingVM(t *testing.T) {
 	vmtest.Require(t)
 	dir := t.TempDir()
@@ -166,8 +168,11 @@ func TestShardedRunReportsAFailingVM(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), " of 2: ") || !strings.Contains(err.Error(), "fault injected before mounting the host root") {
 		t.Errorf("err = %v; want one naming the VM and the agent's failure\n%s", err, out.String())
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, "*.xml")); len(left) > 0 {
-		t.Errorf("reports left behind by a failed run: %v", left)
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.vm*.xml")); len(left) > 0 {
+		t.Errorf("shard reports left behind by a failed run: %v", left)
+	}
+	if doc, err := junit.ReadFile(filepath.Join(dir, "suites.xml")); err != nil || doc.Suites[0].Prop("bench") != "gpio-sim" {
+		t.Errorf("the lane's report of a failed run: %+v, %v; want one naming its bench", doc, err)
 	}
 }
 
@@ -177,25 +182,80 @@ func TestShardedRunStopsOnCancel(t *testing.T) {
 	dir := t.TempDir()
 	suitesBin := buildSuites(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(4*time.Second, cancel) // booted, in the middle of the specs
-	var out bytes.Buffer
-	start := time.Now()
+	out := &specCounter{cancelAt: 10, cancel: cancel} // booted, in the middle of the specs
+	var start time.Time
+	out.at = func() { start = time.Now() }
 	_, err := launch.Run(ctx, launch.Config{
 		Bench: vocab.BenchVM, VMs: 2, JUnit: filepath.Join(dir, "suites.xml"), Suites: suitesBin, Self: vmtest.Binary(t),
-		Stdout: &out, Stderr: &out,
+		Console: launch.NewConsole(out, nil, true),
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v; want context.Canceled\n%s", err, out.String())
 	}
 	if d := time.Since(start); d > 15*time.Second {
-		t.Errorf("took %v to stop after a cancel at 4 s", d)
+		t.Errorf("took %v to stop after the cancel", d)
 	}
 	if ps, _ := exec.Command("pgrep", "-f", "qemu-system-x86_64.*"+dir).Output(); len(ps) > 0 {
 		t.Errorf("QEMU still running after the cancel: %s", ps)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, "*.xml")); len(left) > 0 {
-		t.Errorf("reports left behind by a canceled run: %v", left)
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.vm*.xml")); len(left) > 0 {
+		t.Errorf("shard reports left behind by a canceled run: %v", left)
 	}
+	// Nothing finished is lost: the report holds every spec of the run, those that did not
+	// finish as errors saying the run was cut short.
+	doc, err := junit.ReadFile(filepath.Join(dir, "suites.xml"))
+	if err != nil {
+		t.Fatalf("a canceled run wrote no report: %v", err)
+	}
+	cases := doc.Suites[0].Cases
+	finished, cut := 0, 0
+	for _, c := range cases {
+		switch {
+		case c.Error != nil && c.Error.Type == "not-run":
+			if !strings.Contains(c.Error.Message, "cut short") {
+				t.Errorf("%s: %q; want it to say the run was cut short", c.Name, c.Error.Message)
+			}
+			cut++
+		default:
+			finished++
+		}
+	}
+	specs, err := launch.List(context.Background(), launch.Config{Bench: vocab.BenchVM, Suites: suitesBin, Self: vmtest.Binary(t), JUnit: filepath.Join(dir, "list.xml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != len(specs) || finished == 0 || cut == 0 {
+		t.Errorf("report of a run canceled after %d specs: %d cases (%d finished, %d cut short); want all %d specs, some of each", out.cancelAt, len(cases), finished, cut, len(specs))
+	}
+}
+
+// specCounter takes the suites' stream and cancels the run once cancelAt specs have passed.
+type specCounter struct {
+	mu       sync.Mutex
+	buf      bytes.Buffer
+	passed   int
+	cancelAt int
+	cancel   func()
+	at       func()
+}
+
+func (s *specCounter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf.Write(p)
+	s.passed += bytes.Count(p, []byte("• ["))
+	if s.passed >= s.cancelAt && s.cancel != nil {
+		s.at()
+		s.cancel()
+		s.cancel = nil
+	}
+	return len(p), nil
+}
+
+func (s *specCounter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }
 
 // Bad input is reported before anything boots, naming the file and line.

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/runenv"
+	"github.com/gpiohil/gpiohil/harness/tmpdir"
 	"github.com/gpiohil/gpiohil/harness/vm"
 	"github.com/gpiohil/gpiohil/harness/vm/guest"
 	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
@@ -404,7 +405,11 @@ func GuestEnv(lane Lane) []string {
 // package vm: a *vm.TimeoutError when the run took too long, a *vm.GuestError when the guest
 // ended without an exit status (kernel panic, agent failure, QEMU failing to start), and a
 // plain error, saying what to run, for bad input or a missing QEMU or kernel.
+//
+// Like vm.Run, it first sweeps away the temporary folders of gpiohil processes that were
+// killed before they could remove theirs (package tmpdir).
 func Run(ctx context.Context, cfg Config) (vm.Result, error) {
+	tmpdir.Sweep(tmpdir.Prefixes()...)
 	p, err := check(cfg)
 	if err != nil {
 		return vm.Result{}, err
@@ -419,7 +424,7 @@ const accel = "tcg"
 func run(ctx context.Context, p prepared) (vm.Result, error) {
 	cfg := p.cfg
 	res := vm.Result{Accel: accel}
-	tmp, err := os.MkdirTemp("", "gpiohil-rpi3-")
+	tmp, err := tmpdir.Make(tmpdir.RPi3)
 	if err != nil {
 		return res, fmt.Errorf("rpi3: %w", err)
 	}

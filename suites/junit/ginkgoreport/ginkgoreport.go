@@ -28,59 +28,59 @@ func hasEntry(spec types.SpecReport, name string) bool {
 // Convert converts a Ginkgo report. Only It specs become test cases; a failing suite
 // setup node becomes an error case so it is not lost.
 func Convert(r types.Report, name string, props []junit.Property) junit.Suites {
-	s := junit.Suite{Name: name, Package: r.SuitePath, Time: seconds(r.RunTime.Seconds()),
-		Timestamp: r.StartTime.Format("2006-01-02T15:04:05"), Properties: props}
+	var cases []junit.Case
 	for _, spec := range r.SpecReports {
-		if spec.LeafNodeType != types.NodeTypeIt && !spec.State.Is(types.SpecStateFailureStates) {
-			continue
+		if c, ok := Case(spec, name); ok {
+			cases = append(cases, c)
 		}
-		if spec.State == types.SpecStateSkipped && spec.Failure.Message == "" && len(spec.ReportEntries) == 0 {
-			continue // filtered out by a label filter or focus: not part of this run
-		}
-		if spec.State == types.SpecStateSkipped && hasEntry(spec, junit.OtherShardEntry) {
-			continue // another shard's: in its report
-		}
-		c := junit.Case{Name: spec.FullText(), Classname: name, Time: seconds(spec.RunTime.Seconds())}
-		if spec.LeafNodeType != types.NodeTypeIt {
-			c.Name = fmt.Sprintf("[%s] %s", spec.LeafNodeType, spec.FullText())
-		}
-		var out []string
-		for _, e := range spec.ReportEntries {
-			if e.Name == junit.ResultEntry {
-				out = append(out, junit.ResultEntry+": "+e.StringRepresentation())
-			}
-		}
-		if spec.CapturedStdOutErr != "" {
-			out = append(out, spec.CapturedStdOutErr)
-		}
-		c.SystemOut = strings.Join(out, "\n")
-		msg := spec.Failure.Message
-		detail := ""
-		if !spec.Failure.IsZero() {
-			detail = fmt.Sprintf("%s\n%s", spec.Failure.Location, spec.Failure.Message)
-		}
-		switch {
-		case spec.State == types.SpecStateSkipped:
-			c.Skipped = &junit.Message{Message: strings.TrimSpace(msg)}
-			s.Skipped++
-		case spec.State == types.SpecStatePending:
-			c.Skipped = &junit.Message{Message: "pending"}
-			s.Skipped++
-		case spec.State.Is(types.SpecStateFailureStates) && hasEntry(spec, junit.InfrastructureEntry):
-			c.Error = &junit.Message{Message: msg, Type: "infrastructure", Text: detail}
-			s.Errors++
-		case spec.State == types.SpecStatePanicked:
-			c.Error = &junit.Message{Message: spec.Failure.ForwardedPanic, Type: "panicked", Text: detail}
-			s.Errors++
-		case spec.State == types.SpecStateInterrupted:
-			c.Error = &junit.Message{Message: msg, Type: "interrupted", Text: detail}
-			s.Errors++
-		case spec.State.Is(types.SpecStateFailureStates):
-			c.Failure = &junit.Message{Message: msg, Type: spec.State.String(), Text: detail}
-			s.Failures++
-		}
-		s.Tests++
-		s.Cases = append(s.Cases, c)
 	}
-	return junit.Suites{Name: name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []junit.Suite{s}}
+	return junit.Build(name, props, cases, r.SuitePath, r.RunTime.Seconds(), r.StartTime)
+}
+
+// Case converts one spec's report into a test case; ok is false for a spec that is not part of
+// this report: a setup node that passed, a spec a filter left out, another shard's spec.
+func Case(spec types.SpecReport, classname string) (c junit.Case, ok bool) {
+	if spec.LeafNodeType != types.NodeTypeIt && !spec.State.Is(types.SpecStateFailureStates) {
+		return c, false
+	}
+	if spec.State == types.SpecStateSkipped && spec.Failure.Message == "" && len(spec.ReportEntries) == 0 {
+		return c, false // filtered out by a label filter or focus: not part of this run
+	}
+	if spec.State == types.SpecStateSkipped && hasEntry(spec, junit.OtherShardEntry) {
+		return c, false // another shard's: in its report
+	}
+	c = junit.Case{Name: spec.FullText(), Classname: classname, Time: seconds(spec.RunTime.Seconds())}
+	if spec.LeafNodeType != types.NodeTypeIt {
+		c.Name = fmt.Sprintf("[%s] %s", spec.LeafNodeType, spec.FullText())
+	}
+	var out []string
+	for _, e := range spec.ReportEntries {
+		if e.Name == junit.ResultEntry {
+			out = append(out, junit.ResultEntry+": "+e.StringRepresentation())
+		}
+	}
+	if spec.CapturedStdOutErr != "" {
+		out = append(out, spec.CapturedStdOutErr)
+	}
+	c.SystemOut = strings.Join(out, "\n")
+	msg := spec.Failure.Message
+	detail := ""
+	if !spec.Failure.IsZero() {
+		detail = fmt.Sprintf("%s\n%s", spec.Failure.Location, spec.Failure.Message)
+	}
+	switch {
+	case spec.State == types.SpecStateSkipped:
+		c.Skipped = &junit.Message{Message: strings.TrimSpace(msg)}
+	case spec.State == types.SpecStatePending:
+		c.Skipped = &junit.Message{Message: "pending"}
+	case spec.State.Is(types.SpecStateFailureStates) && hasEntry(spec, junit.InfrastructureEntry):
+		c.Error = &junit.Message{Message: msg, Type: "infrastructure", Text: detail}
+	case spec.State == types.SpecStatePanicked:
+		c.Error = &junit.Message{Message: spec.Failure.ForwardedPanic, Type: "panicked", Text: detail}
+	case spec.State == types.SpecStateInterrupted:
+		c.Error = &junit.Message{Message: msg, Type: "interrupted", Text: detail}
+	case spec.State.Is(types.SpecStateFailureStates):
+		c.Failure = &junit.Message{Message: msg, Type: spec.State.String(), Text: detail}
+	}
+	return c, true
 }

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/runenv"
+	"github.com/gpiohil/gpiohil/harness/tmpdir"
 	"github.com/gpiohil/gpiohil/harness/vm/initramfs"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
 	"github.com/gpiohil/gpiohil/harness/vmtest"
@@ -141,7 +142,7 @@ func MainWith(m *testing.M, o Options) int {
 		return 1
 	}
 	// go test runs the binary in the package's directory: build the same package for arm64.
-	dir, err := os.MkdirTemp("", "gpiohil-rpi3test-")
+	dir, err := tmpdir.Make(tmpdir.RPi3Test)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
