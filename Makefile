@@ -40,8 +40,9 @@ rpi3-kernel:
 run: deps kernel rpi3-kernel build build-arm64
 	@$(BIN) run --junit $(JUNIT_DIR)/suites.xml --log build/gpiohil-run.log
 	@$(BIN) run --bench vm-rpi3 --junit $(JUNIT_DIR)/suites-vm-rpi3.xml --log build/gpiohil-run-vm-rpi3.log
-	@$(BIN) report --md build/semantics.md --html build/semantics.html $(JUNIT_DIR)/suites.xml $(JUNIT_DIR)/suites-vm-rpi3-persist-*.xml
-	@echo "semantics matrix: build/semantics.md, build/semantics.html"
+	@echo; echo "The answer: what a line is left as once the program that set it is gone"
+	@$(BIN) report --answer --md build/semantics.md --html build/semantics.html --json build/semantics.json $(JUNIT_DIR)/suites.xml $(JUNIT_DIR)/suites-vm-rpi3-persist-*.xml
+	@echo; echo "semantics matrix: build/semantics.html, build/semantics.md, build/semantics.json; logs: build/gpiohil-run*.log"
 
 # The suites' reports of make test: the VM lane (from go test ./suites) and both emulated-Pi lanes.
 SUITE_REPORTS := $(JUNIT_DIR)/suites-vm.xml $(JUNIT_DIR)/suites-vm-rpi3-persist-off.xml $(JUNIT_DIR)/suites-vm-rpi3-persist-on.xml
@@ -50,9 +51,10 @@ SUITE_REPORTS := $(JUNIT_DIR)/suites-vm.xml $(JUNIT_DIR)/suites-vm-rpi3-persist-
 # on both emulated-Pi lanes; then every lane's report is held to ci/expected-skips.yaml (nothing
 # went missing) and every tool outcome of the expectations is shown to be load-bearing
 # (gpiohil report --flips; its full output stays in build/junit/flips.txt). JUnit lands in
-# build/junit/: go-test.xml for every package (go-junit-report), suites-*.xml from the Ginkgo suites, which are checked against
-# ci/junit/junit.xsd (go-junit-report's own output carries a testsuites@skipped attribute that
-# schema lacks; Jenkins' junit plugin and GitLab read it all the same).
+# build/junit/: go-test.xml for every package (go-junit-report), suites-*.xml from the Ginkgo
+# suites, which are checked against ci/junit/junit.xsd (go-junit-report's own output carries a testsuites@skipped attribute that
+# schema lacks; Jenkins' junit plugin and GitLab read it all the same). Last, actionlint checks
+# the GitHub workflows in ci/github/ (docs/ci.md).
 test: deps kernel rpi3-kernel build build-arm64
 	@mkdir -p $(JUNIT_DIR)
 	GPIOHIL_REQUIRE_VM=1 GPIOHIL_BIN=$(abspath $(BIN)) GPIOHIL_BIN_ARM64=$(abspath $(BIN_ARM64)) \
@@ -66,6 +68,7 @@ test: deps kernel rpi3-kernel build build-arm64
 	$(BIN) report --expected-skips ci/expected-skips.yaml $(SUITE_REPORTS)
 	$(BIN) report --flips $(SUITE_REPORTS) >$(JUNIT_DIR)/flips.txt || { cat $(JUNIT_DIR)/flips.txt; exit 1; }
 	grep -A100 '^[0-9]* flips of' $(JUNIT_DIR)/flips.txt | sed -n '/^No evidence/q;p'
+	$(GO) tool actionlint -config-file ci/github/actionlint.yaml ci/github/*.yml
 
 # Tests that need neither QEMU nor a kernel.
 unit:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -309,6 +310,66 @@ func (b *Bench) Observe(l bench.Line) (observe.Observation, error) {
 	}
 	Fill(&o, res, p.Partner)
 	return o, nil
+}
+
+// ObserveUnchecked observes l from its partner without the wiring check, for `gpiohil
+// observe`: the check requests l, and observing must not. Only the partner is requested, as an
+// input, and only its own pull switches. The probe classifies with probe.Theory, not with the
+// signatures the check measures on this pair, so a field the fitting states disagree on stays
+// Unknown; and since an open jumper reads like a floating pin, a floating read settles nothing.
+// WhyUnknown says which and why. Close releases the partner as an input with bias disabled,
+// as a run leaves it.
+func (b *Bench) ObserveUnchecked(l bench.Line) (observe.Observation, error) {
+	o := observe.New(l.Chip, l.Name, l.Offset, b.Can(), b.platform())
+	if _, err := b.Line(l.Name); err != nil {
+		return o, err
+	}
+	p, _ := b.rig.PairOf(l.Name)
+	if err := b.bad[p.Partner]; err != nil {
+		return o, fmt.Errorf("observe %s from its partner %s: %w", l.Name, p.Partner, err)
+	}
+	info, err := b.chip.LineInfo(l.Offset)
+	if err != nil {
+		return o, fmt.Errorf("line info of %s: %w", l, err)
+	}
+	bench.RecordOwner(&o, info, "a tool that writes GPIO registers directly, like RPi.GPIO or pigpio, never shows here")
+	if err := b.bad[l.Name]; err != nil && !info.Used {
+		o.Evidencef("preflight: %v", err) // muxed away from GPIO: the partner still sees the wire
+	}
+	if err := b.il.Input(p.Partner, vocab.BiasDisabled); err != nil {
+		return o, fmt.Errorf("observe %s: hold its partner %s as an input: %w", l.Name, p.Partner, err)
+	}
+	res, err := probe.Probe(check.Partner(b.il, p.Partner), b.opt.Settler, probe.Theory(p.FixedPullUp()))
+	if err != nil {
+		return o, fmt.Errorf("observe %s from its partner %s: %w", l.Name, p.Partner, err)
+	}
+	Fill(&o, res, p.Partner)
+	explainUnchecked(&o, res)
+	return o, nil
+}
+
+// explainUnchecked says why the fields of an unchecked observation are unknown, and unsettles
+// what only a floating pin would explain: an open jumper reads the same.
+func explainUnchecked(o *observe.Observation, res probe.Result) {
+	electrical := []vocab.Field{vocab.FieldDirection, vocab.FieldLevel, vocab.FieldDrive, vocab.FieldPull}
+	if slices.Contains(res.Candidates, probe.Floating) {
+		o.Direction, o.Level, o.Drive, o.Pull = vocab.DirectionUnknown, vocab.LevelUnknown, vocab.DriveUnknown, vocab.PullUnknown
+		o.Evidencef("an open jumper reads as a floating pin does; only the wiring check tells them apart")
+		for _, f := range electrical {
+			o.Unknownf(f, "reads %s fit a floating pin and an open jumper alike; only the wiring check (gpiohil run) tells them apart, and it requests the line", res.Pattern)
+		}
+		return
+	}
+	driven := len(res.Candidates) > 0 && !slices.ContainsFunc(res.Candidates, func(c probe.Class) bool { return !c.Driven() })
+	for _, f := range electrical {
+		switch {
+		case o.Value(f) != observe.Unknown:
+		case f == vocab.FieldPull && driven:
+			o.Unknownf(f, "a driven pin hides its own pull from the partner")
+		default:
+			o.Unknownf(f, "%s; observe classifies by theory, as only the wiring check, which requests the line, measures how this pair reads", res.Why)
+		}
+	}
 }
 
 // agree is the value f gives every candidate class, or unknown when they differ or there are none.

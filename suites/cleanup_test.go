@@ -28,9 +28,7 @@ var cleanupActions = []struct {
 // the spec when the tool cannot run here. The line is first prepared in the suites' pre-state,
 // unless asLeft: then the cleanup runs on whatever the last one left.
 func runCleanup(p *profile.Profile, action vocab.Action, ending vocab.Ending, asLeft bool) *trial.Result {
-	if ok, why := trial.Usable(p, b.Kind()); !ok {
-		Skip(why)
-	}
+	requireUsable(p)
 	bias := biases(p.Actions[action])[0]
 	tr, err := trial.Run(context.Background(), b, line(dutName), trial.Case{Profile: p, Action: action, Value: 1, Bias: bias, Ending: ending, Pre: preDown, AsLeft: asLeft})
 	if errors.Is(err, trial.ErrSkip) {

@@ -23,9 +23,7 @@ var _ = Describe("ownership", Label("ownership"), func() {
 			continue
 		}
 		It(p.Name+" holds the line exclusively and names itself, then frees it", Label("tool:"+p.Name, "action:hold", "ending:sigterm"), func() {
-			if ok, why := trial.Usable(p, b.Kind()); !ok {
-				Skip(why)
-			}
+			requireUsable(p)
 			dut := line(dutName)
 			DeferCleanup(func() { Expect(b.Restore(dut)).To(Succeed()) })
 			var busyErr error

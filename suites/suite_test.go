@@ -65,6 +65,18 @@ func infrastructure(err error) {
 	Fail("infrastructure: " + err.Error())
 }
 
+// requireUsable skips the spec when profile p cannot run on this bench, saying why, and makes
+// it an infrastructure error when that could not be found out.
+func requireUsable(p *profile.Profile) {
+	err := trial.Usable(p, b.Kind())
+	if errors.Is(err, trial.ErrSkip) {
+		Skip(err.Error())
+	}
+	if err != nil {
+		infrastructure(err)
+	}
+}
+
 var _ = BeforeSuite(func() {
 	if runErr != nil {
 		infrastructure(runErr)
@@ -77,7 +89,7 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(func() {
 		Expect(b.Close()).To(Succeed(), "restoring every line the suites touched")
 	})
-	if rules, err = suites.Rules(run); err != nil {
+	if rules, err = suites.Rules(run, profiles); err != nil {
 		infrastructure(err)
 	}
 	dutName, neighbourName = suites.LineNames(run, b.Kind())
@@ -111,7 +123,9 @@ var _ = BeforeSuite(func() {
 			v := "not installed"
 			if why := trial.NotForBench(p, kind); why != "" {
 				v = "not run: " + why
-			} else if ok, why := trial.Installed(p); !ok {
+			} else if ok, why, err := trial.Installed(p); err != nil {
+				v = "unknown: " + err.Error()
+			} else if !ok {
 				v += ": " + why
 			} else if ver, err := p.Version(context.Background()); err == nil && ver != "" {
 				v = ver
@@ -150,7 +164,7 @@ var _ = ReportBeforeSuite(func(r Report) {
 })
 
 var _ = ReportAfterEach(func(spec SpecReport) {
-	if c, ok := ginkgoreport.Case(spec, suiteName); ok {
+	if c, ok := ginkgoreport.Case(spec); ok {
 		progress(junit.Progress{Case: &c})
 	}
 })
@@ -158,7 +172,7 @@ var _ = ReportAfterEach(func(spec SpecReport) {
 var _ = ReportAfterSuite("JUnit report", func(r Report) {
 	for _, spec := range r.SpecReports { // a failed BeforeSuite or AfterSuite: no ReportAfterEach saw it
 		if spec.LeafNodeType != types.NodeTypeIt {
-			if c, ok := ginkgoreport.Case(spec, suiteName); ok {
+			if c, ok := ginkgoreport.Case(spec); ok {
 				progress(junit.Progress{Case: &c})
 			}
 		}
@@ -230,8 +244,8 @@ func record(r junit.Result) {
 func check(s scenario) {
 	res := s.result()
 	in := verdict.Input{Case: expect.Case{Tool: s.p.Name, Action: s.action, Ending: s.ending, Value: s.value, Bias: s.bias}, Rules: rules}
-	if ok, why := trial.Usable(s.p, b.Kind()); !ok {
-		in.Err = &trial.SkipError{Reason: why}
+	if err := trial.Usable(s.p, b.Kind()); err != nil {
+		in.Err = err
 		conclude(s, res, verdict.Judge(in), nil)
 		return
 	}

@@ -14,9 +14,11 @@
 package suites
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/profile"
 	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/sim"
 	"github.com/gpiohil/gpiohil/harness/vocab"
@@ -59,12 +61,39 @@ func Rig(run runenv.Run) (*rig.Rig, error) {
 // Banks are the gpio-sim chips the suites need.
 var Banks = []sim.Bank{{Label: "gpiohil-suite", Lines: []string{DUT, Neighbour, "spare"}}}
 
-// Rules returns the run's expectations: its file, or the built-in ones.
-func Rules(run runenv.Run) (*expect.Rules, error) {
-	if run.Expectations != "" {
-		return expect.Load(run.Expectations)
+// Rules returns the run's expectations: the built-in ones (unless the run says only its
+// files), each of the run's files added, and what each profile expects of its own tool: its
+// expect: block, or, for a tool nothing else knows, what its promises say. A conflict between
+// any two of them is an error naming both.
+func Rules(run runenv.Run, profiles []*profile.Profile) (*expect.Rules, error) {
+	r := &expect.Rules{}
+	if !run.OnlyExpect {
+		var err error
+		if r, err = expect.Builtin(); err != nil {
+			return nil, err
+		}
 	}
-	return expect.Builtin()
+	var errs []error
+	for _, f := range run.Expectations {
+		o, err := expect.Load(f)
+		if err != nil {
+			return nil, err
+		}
+		if r.File == "" {
+			r = o
+			continue
+		}
+		errs = append(errs, r.Merge(o))
+	}
+	for _, p := range profiles {
+		switch _, known := r.Tools[p.Name]; {
+		case p.Expect != nil:
+			errs = append(errs, r.AddTool(p.Name, p.File, p.Expect))
+		case !known:
+			errs = append(errs, r.AddTool(p.Name, p.File+" (its promises)", p.PromisedOutcomes()))
+		}
+	}
+	return r, errors.Join(errs...)
 }
 
 // OpenBench opens the bench the run names: on gpio-sim the chips created for it (the VM's

@@ -4,10 +4,10 @@
 // Usage:
 //
 //	gpiohil run [flags]                       run the suites for every tool on a bench (the main job)
-//	gpiohil report [flags] JUNIT...           the semantics matrix from JUnit reports
+//	gpiohil report [flags] JUNIT...           the answer and the semantics matrix from JUnit reports; --baseline compares runs
 //	gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
 //	gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
-//	gpiohil observe [--json] CHIP LINE...     what gpio-sim lines are doing, without requesting them
+//	gpiohil observe [flags] [CHIP] LINE...    what lines are doing, without requesting them: gpio-sim, a Pi's pinctrl, a rig
 //	gpiohil drive [flags] LINE[=VALUE]...     set GPIO lines, then exit, clean up, hold or crash (the reference tool)
 //	gpiohil wiring [--rig FILE] [--svg]       where the loopback jumpers go on a Raspberry Pi's 40-pin header
 //	gpiohil --version                         gpiohil's version, and the kernels and QEMU it would use
@@ -148,7 +148,7 @@ const usage = `usage:
   gpiohil report [flags] JUNIT...           the semantics matrix from JUnit reports
   gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
   gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
-  gpiohil observe [--json] CHIP LINE...     what gpio-sim lines are doing, without requesting them
+  gpiohil observe [flags] [CHIP] LINE...    what lines are doing, without requesting them: gpio-sim, a Pi's pinctrl, a rig
   gpiohil drive [flags] LINE[=VALUE]...     set GPIO lines, then exit, clean up, hold or crash (the reference tool)
   gpiohil wiring [--rig FILE] [--svg]       where the loopback jumpers go on a Raspberry Pi's 40-pin header
   gpiohil --version                         gpiohil's version, and the kernels and QEMU it would use

@@ -5,26 +5,40 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
+	"github.com/gpiohil/gpiohil/harness/runenv"
+	"github.com/gpiohil/gpiohil/suites"
 	"github.com/gpiohil/gpiohil/suites/expect"
 	"github.com/gpiohil/gpiohil/suites/junit"
 	"github.com/gpiohil/gpiohil/suites/report"
 	"github.com/gpiohil/gpiohil/suites/verdict"
 )
 
-// reportCmd is `gpiohil report [--md FILE] [--html FILE] JUNIT...`: the semantics matrix.
+// reportUsage is gpiohil report's help, before its flags.
+const reportUsage = `usage: gpiohil report [--md FILE] [--html FILE] [--json FILE] [--answer] [--baseline OLD]... JUNIT...
+       gpiohil report --flips JUNIT...
+       gpiohil report --expected-skips LIST JUNIT...
+  the semantics matrix from gpiohil's JUnit reports, one per board or lane: the answer per tool
+  and platform, then a grid per platform; with no output flag, Markdown on stdout.
+  --baseline prints what changed against earlier reports and exits 1 when anything did.
+
+flags:`
+
+// reportCmd is `gpiohil report`: the semantics matrix, its checks, and what changed.
 func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("gpiohil report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	md := fs.String("md", "", "write Markdown here (default: stdout, when --html is not given)")
-	html := fs.String("html", "", "write a self-contained HTML page here")
+	md := fs.String("md", "", "write the matrix as Markdown here")
+	html := fs.String("html", "", "write the matrix as a self-contained HTML page here")
+	answer := fs.Bool("answer", false, "print the answer, a line per tool and platform, on stdout")
 	flips := fs.Bool("flips", false, "instead of the matrix: change each tool outcome of the expectations in turn, judge the recorded observations again, and fail (exit 1) if a change fails no spec where the cells claim they could tell")
-	rulesFile := fs.String("expectations", "", "with --flips: the expectations the run used (default: the built-in ones)")
+	var ruleFiles listFlag
+	fs.Var(&ruleFiles, "expectations", "expectations files the run added to the built-in ones (for --flips and the predictions of tools not measured)")
+	onlyExpect := fs.Bool("no-builtin-expectations", false, "the run used only its --expectations files")
 	skips := fs.String("expected-skips", "", "instead of the matrix: check the reports against this list of expected skips (ci/expected-skips.yaml); exit 1 on any other skip, a spec without a known expectation, or a tool that ran no spec")
+	data := addDataFlags(fs) // --json, --baseline: report_data.go
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gpiohil report [--md FILE] [--html FILE] JUNIT...\n  one JUnit file per board or lane; each becomes a column of the matrix")
+		fmt.Fprintln(fs.Output(), reportUsage)
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args, stderr); err != nil {
@@ -36,37 +50,40 @@ func reportCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err := checkReports(fs.Args()); err != nil {
 		return 0, err
 	}
-	if *flips {
-		return flipCmd(fs.Args(), *rulesFile, stdout)
+	rules, err := suites.Rules(runenv.Run{Expectations: ruleFiles, OnlyExpect: *onlyExpect}, nil)
+	if err != nil {
+		return 0, usageError{msg: "gpiohil report: " + err.Error(), cmd: "gpiohil report"}
 	}
-	if *skips != "" {
+	switch {
+	case *flips:
+		return flipCmd(fs.Args(), rules, stdout)
+	case *skips != "":
 		return skipsCmd(fs.Args(), *skips, stdout)
 	}
 	m, err := report.FromFiles(fs.Args())
 	if err != nil {
 		return 1, err
 	}
-	if *md == "" && *html == "" {
-		return 0, m.Markdown(stdout)
-	}
-	for _, out := range []struct {
+	outs := []struct {
 		path  string
 		write func(io.Writer) error
-	}{{*md, m.Markdown}, {*html, m.HTML}} {
-		if out.path == "" {
-			continue
-		}
-		f, err := os.Create(out.path)
-		if err != nil {
+	}{
+		{*md, func(w io.Writer) error { return m.MarkdownWith(w, rules) }},
+		{*html, func(w io.Writer) error { return m.HTMLWith(w, rules) }},
+	}
+	for _, out := range outs {
+		if err := writeFile(out.path, out.write); err != nil {
 			return 1, err
 		}
-		if err := out.write(f); err != nil {
-			f.Close()
-			return 1, err
-		}
-		if err := f.Close(); err != nil {
-			return 1, err
-		}
+	}
+	if *answer {
+		m.WriteAnswers(stdout, rules, false)
+	}
+	if data.wanted() {
+		return data.run(fs.Args(), stdout)
+	}
+	if *md == "" && *html == "" && !*answer {
+		return 0, m.MarkdownWith(stdout, rules)
 	}
 	return 0, nil
 }
@@ -84,14 +101,7 @@ func checkReports(files []string) error {
 }
 
 // flipCmd is `gpiohil report --flips JUNIT...`: proof that every tool outcome is load-bearing.
-func flipCmd(files []string, rulesFile string, stdout io.Writer) (int, error) {
-	rules, err := expect.Builtin()
-	if rulesFile != "" {
-		rules, err = expect.Load(rulesFile)
-	}
-	if err != nil {
-		return exitUsage, err
-	}
+func flipCmd(files []string, rules *expect.Rules, stdout io.Writer) (int, error) {
 	lanes, err := report.Lanes(files)
 	if err != nil {
 		return exitUsage, err

@@ -16,14 +16,14 @@ import (
 // gpiohilReport writes a gpiohil JUnit report of one spec, as the suites write it.
 func gpiohilReport(t *testing.T, dir string) string {
 	t.Helper()
-	r := junit.Result{Suite: "persistence", Tool: "gpiohil-drive", Scenario: "set-output high, ended by exit",
+	r := junit.Result{Suite: "persistence", Tool: "gpiohil-drive", Scenario: "set-output high, bias as-is, ended by exit, from input pull-down",
 		Observed: "output high driven", Expected: "output high driven", Verdict: vocab.Met}
 	b, _ := json.Marshal(r)
 	p := filepath.Join(dir, "suites-vm.xml")
 	props := []junit.Property{{Name: "kernel", Value: "6.12.117"}, {Name: "bench", Value: "gpio-sim"}, {Name: "board", Value: "gpio-sim"}}
 	err := junit.WriteFile(p, junit.Suites{Name: "gpiohil suites", Tests: 1, Suites: []junit.Suite{{
 		Name: "gpiohil suites", Tests: 1, Properties: props,
-		Cases: []junit.Case{{Name: "persistence gpiohil-drive set-output high, ended by exit", SystemOut: junit.ResultEntry + ": " + string(b)}},
+		Cases: []junit.Case{{Name: "persistence gpiohil-drive set-output high, bias as-is, ended by exit, from input pull-down", SystemOut: junit.ResultEntry + ": " + string(b)}},
 	}}})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func TestReportRefusesFilesThatAreNotGpiohilReports(t *testing.T) {
 func TestReportTakesAGpiohilReport(t *testing.T) {
 	good := gpiohilReport(t, t.TempDir())
 	code, out, errOut := gpiohil("report", good)
-	if code != 0 || !strings.Contains(out, "| gpiohil-drive | set-output high, ended by exit |") {
+	if code != 0 || !strings.Contains(out, "| gpiohil-drive | set-output | ✅ output high driven |") {
 		t.Errorf("gpiohil report %s: exit %d, stdout %q, stderr %q; want the matrix", good, code, out, errOut)
 	}
 }

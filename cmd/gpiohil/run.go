@@ -67,7 +67,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	fs.Var(&tools, "tools", "tool profiles to check: built-in names or profile files, comma-separated (default: every built-in)")
 	fs.StringVar(&cfg.LabelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'persistence && tool:libgpiod-v1'")
 	fs.StringVar(&cfg.JUnit, "junit", "", "JUnit report: FILE, or DIR/ (default build/junit/suites-BENCH.xml; see above for benches with several lanes)")
-	fs.StringVar(&cfg.Expectations, "expectations", "", "expectations file to use instead of the built-in one")
+	var rules listFlag
+	fs.Var(&rules, "expectations", "expectations files added to the built-in ones (comma-separated or repeated; a conflict is an error)")
+	fs.BoolVar(&cfg.OnlyExpect, "no-builtin-expectations", false, "use only the --expectations files, not the built-in expectations")
 	fs.StringVar(&cfg.Suites, "suites", "", "the suites test binary (default: suites.test next to gpiohil, $GPIOHIL_SUITES, or built with go test -c)")
 	fs.StringVar(&cfg.Board, "board", "", "the board's name in reports")
 	fs.StringVar(&cfg.VM.Kernel, "kernel", "", "the VM's kernel, a bzImage (vm bench; default: the one make kernel built)")
@@ -89,7 +91,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	case cfg.VMs < 0 || cfg.VMs > launch.MaxVMs:
 		return 0, usagef("gpiohil run: --vms %d: want 1 to %d", cfg.VMs, launch.MaxVMs)
 	}
-	cfg.Lanes, cfg.Profiles = lanes, tools
+	cfg.Lanes, cfg.Profiles, cfg.Expectations = lanes, tools, rules
 	cfg.Stdout, cfg.Stderr = stdout, stderr
 	if list {
 		return listCmd(ctx, cfg, stdout)

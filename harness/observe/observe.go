@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -67,6 +68,29 @@ func (s Facts) Value(f vocab.Field) string {
 	return Unknown
 }
 
+// Set sets field f to v, in the words Value returns; the inverse of Value, for reading a state
+// back from a report.
+func (s *Facts) Set(f vocab.Field, v string) {
+	switch f {
+	case vocab.FieldDirection:
+		s.Direction = vocab.Direction(v)
+	case vocab.FieldLevel:
+		s.Level = vocab.Level(v)
+	case vocab.FieldDrive:
+		s.Drive = vocab.Drive(v)
+	case vocab.FieldPull:
+		s.Pull = vocab.Pull(v)
+	case vocab.FieldOwner:
+		s.Owner = vocab.Owner(v)
+	case vocab.FieldConsumer:
+		s.Consumer = v
+	case vocab.FieldReleasedDirection:
+		s.ReleasedDirection = vocab.Direction(v)
+	case vocab.FieldReleasedBias:
+		s.ReleasedBias = vocab.Bias(v)
+	}
+}
+
 // known is v, or Unknown for "".
 func known(v string) string {
 	if v == "" {
@@ -85,6 +109,9 @@ type Observation struct {
 
 	Can      vocab.Capabilities `json:"can"`      // what this bench can see
 	Evidence []string           `json:"evidence"` // how each field was found, in order
+	// WhyUnknown says, for a field left Unknown, why: the bench cannot see it, or what it saw
+	// fits several values. Filled where a person reads the observation (gpiohil observe).
+	WhyUnknown map[vocab.Field]string `json:"why-unknown,omitempty"`
 
 	Platform Platform `json:"platform"`
 }
@@ -98,6 +125,32 @@ func New(chip, line string, offset int, can vocab.Capabilities, p Platform) Obse
 // Evidencef records how a field was found.
 func (o *Observation) Evidencef(format string, args ...any) {
 	o.Evidence = append(o.Evidence, fmt.Sprintf(format, args...))
+}
+
+// Unknownf records why field f is Unknown.
+func (o *Observation) Unknownf(f vocab.Field, format string, args ...any) {
+	if o.WhyUnknown == nil {
+		o.WhyUnknown = map[vocab.Field]string{}
+	}
+	o.WhyUnknown[f] = fmt.Sprintf(format, args...)
+}
+
+// StateFields are the fields an observation states about the line itself, in report order.
+var StateFields = []vocab.Field{vocab.FieldDirection, vocab.FieldLevel, vocab.FieldDrive, vocab.FieldPull, vocab.FieldOwner}
+
+// ExplainUnknown gives every state field that is Unknown and has no reason yet its reason: the
+// bench cannot see it at all, or its evidence did not settle it.
+func (o *Observation) ExplainUnknown() {
+	for _, f := range StateFields {
+		if o.Value(f) != Unknown || o.WhyUnknown[f] != "" {
+			continue
+		}
+		if !o.Has(f) {
+			o.Unknownf(f, "bench %s cannot see it", o.Platform.Bench)
+		} else {
+			o.Unknownf(f, "the evidence did not settle it")
+		}
+	}
 }
 
 // Has reports whether the bench that made o can see field f.
@@ -152,18 +205,27 @@ const PersistParam = "/sys/module/pinctrl_bcm2835/parameters/persist_gpio_output
 
 // ReadPlatform reads the platform facts for a chip (e.g. gpiochip3) on the running kernel.
 func ReadPlatform(bench vocab.BenchKind, chipName string) Platform {
-	p := Platform{Kernel: KernelRelease(), Bench: bench, Driver: Unknown}
-	// The gpiochip device itself is bound to gpiolib's stub driver; the chip's real driver is
-	// its parent's, e.g. /sys/devices/platform/gpio-sim.0/driver -> .../gpio-sim.
-	if dir, err := filepath.EvalSymlinks(filepath.Join("/sys/bus/gpio/devices", chipName)); err == nil {
-		if d, err := os.Readlink(filepath.Join(filepath.Dir(dir), "driver")); err == nil {
-			p.Driver = filepath.Base(d)
-		}
-	}
+	p := Platform{Kernel: KernelRelease(), Bench: bench, Driver: ChipDriver(chipName)}
 	if b, err := os.ReadFile(PersistParam); err == nil {
 		p.Persist = vocab.ParsePersist(string(b))
 	}
 	return p
+}
+
+// ChipDriver is the kernel driver of a chip (e.g. gpiochip3) on the running kernel, e.g.
+// gpio-sim or pinctrl-bcm2835; Unknown when sysfs does not say.
+func ChipDriver(chipName string) string {
+	// The gpiochip device itself is bound to gpiolib's stub driver; the chip's real driver is
+	// its parent's, e.g. /sys/devices/platform/gpio-sim.0/driver -> .../gpio-sim.
+	dir, err := filepath.EvalSymlinks(filepath.Join("/sys/bus/gpio/devices", chipName))
+	if err != nil {
+		return Unknown
+	}
+	d, err := os.Readlink(filepath.Join(filepath.Dir(dir), "driver"))
+	if err != nil {
+		return Unknown
+	}
+	return filepath.Base(d)
 }
 
 // KernelRelease is uname -r.
@@ -194,7 +256,45 @@ func WriteTable(w io.Writer, obs []Observation) error {
 		}
 		fmt.Fprintf(tw, "; sees: %s\n", strings.Join(vocab.Strings(obs[0].Can.Fields()), ", "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writeWhyUnknown(w, obs)
+}
+
+// writeWhyUnknown writes, under a table, why fields are unknown: one line per reason, naming
+// the fields and the lines it holds for.
+func writeWhyUnknown(w io.Writer, obs []Observation) error {
+	type why struct{ fields, lines []string }
+	var order []string
+	byReason := map[string]*why{}
+	for _, o := range obs {
+		for _, f := range StateFields {
+			r := o.WhyUnknown[f]
+			if r == "" {
+				continue
+			}
+			y := byReason[r]
+			if y == nil {
+				y = &why{}
+				byReason[r] = y
+				order = append(order, r)
+			}
+			if !slices.Contains(y.fields, string(f)) {
+				y.fields = append(y.fields, string(f))
+			}
+			if !slices.Contains(y.lines, o.Line) {
+				y.lines = append(y.lines, o.Line)
+			}
+		}
+	}
+	for _, r := range order {
+		y := byReason[r]
+		if _, err := fmt.Fprintf(w, "unknown %s (%s): %s\n", strings.Join(y.fields, ", "), strings.Join(y.lines, ", "), r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // WriteJSON writes observations as indented JSON.

@@ -68,10 +68,15 @@ func TestValue(t *testing.T) {
 	want := map[vocab.Field]string{vocab.FieldDirection: "input", vocab.FieldLevel: "0", vocab.FieldDrive: "pulled",
 		vocab.FieldPull: "pull-down", vocab.FieldOwner: "used", vocab.FieldConsumer: "x",
 		vocab.FieldReleasedDirection: "output", vocab.FieldReleasedBias: "pull-up"}
+	var back Facts
 	for _, f := range vocab.Fields {
 		if got := o.Value(f); got != want[f] {
 			t.Errorf("Value(%s) = %q, want %q", f, got, want[f])
 		}
+		back.Set(f, want[f])
+	}
+	if back != o.Facts {
+		t.Errorf("Set of every Value = %+v, want %+v", back, o.Facts)
 	}
 	if n := New("c", "l", 0, all, Platform{}); n.Value(vocab.FieldReleasedDirection) != Unknown {
 		t.Errorf("an unwitnessed release is %q, want unknown", n.Value(vocab.FieldReleasedDirection))
@@ -110,5 +115,63 @@ func TestSummarySaysHowTheLineWasReleased(t *testing.T) {
 		if o.State() != "input low pulled pull-down" {
 			t.Errorf("State %q should not change with how the line was released", o.State())
 		}
+	}
+}
+
+// Every unknown state field gets a reason: the bench's own, or why the bench left it open.
+func TestExplainUnknown(t *testing.T) {
+	o := New("c", "l", 0, vocab.See(vocab.FieldDirection, vocab.FieldLevel, vocab.FieldOwner), Platform{Bench: vocab.KindVMRPi3})
+	o.Direction, o.Owner = vocab.Output, vocab.Free
+	o.Unknownf(vocab.FieldPull, "no pulls in %s", "QEMU")
+	o.ExplainUnknown()
+	want := map[vocab.Field]string{
+		vocab.FieldLevel: "the evidence did not settle it",
+		vocab.FieldDrive: "bench vm-rpi3 cannot see it",
+		vocab.FieldPull:  "no pulls in QEMU",
+	}
+	if len(o.WhyUnknown) != len(want) {
+		t.Errorf("WhyUnknown = %v, want %v", o.WhyUnknown, want)
+	}
+	for f, w := range want {
+		if o.WhyUnknown[f] != w {
+			t.Errorf("why %s is unknown: %q, want %q", f, o.WhyUnknown[f], w)
+		}
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"why-unknown":{"drive":"bench vm-rpi3 cannot see it","level":"the evidence did not settle it","pull":"no pulls in QEMU"}`) {
+		t.Errorf("JSON lacks the reasons: %s", b)
+	}
+}
+
+// The table says under it why fields are unknown, once per reason, naming fields and lines.
+func TestWriteTableSaysWhyFieldsAreUnknown(t *testing.T) {
+	p := Platform{Kernel: "6.12", Bench: vocab.KindVMRPi3, Driver: "pinctrl-bcm2835", Persist: vocab.PersistOff}
+	can := vocab.See(vocab.FieldDirection, vocab.FieldOwner)
+	var obs []Observation
+	for i, name := range []string{"GPIO17", "GPIO27"} {
+		o := New("pinctrl-bcm2835", name, 17+10*i, can, p)
+		o.Direction, o.Owner = vocab.Input, vocab.Free
+		o.Unknownf(vocab.FieldLevel, "no levels")
+		o.Unknownf(vocab.FieldDrive, "no levels")
+		o.Unknownf(vocab.FieldPull, "no pulls")
+		obs = append(obs, o)
+	}
+	var b strings.Builder
+	if err := WriteTable(&b, obs); err != nil {
+		t.Fatal(err)
+	}
+	want := `CHIP             LINE    OFFSET  DIRECTION  LEVEL    DRIVE    PULL     OWNER  CONSUMER
+pinctrl-bcm2835  GPIO17  17      input      unknown  unknown  unknown  free   -
+pinctrl-bcm2835  GPIO27  27      input      unknown  unknown  unknown  free   -
+
+bench vm-rpi3, kernel 6.12, driver pinctrl-bcm2835, persist_gpio_outputs N; sees: direction, owner
+unknown level, drive (GPIO17, GPIO27): no levels
+unknown pull (GPIO17, GPIO27): no pulls
+`
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant\n%s", b.String(), want)
 	}
 }

@@ -35,6 +35,13 @@
 //	      after-signal: ...    # after SIGINT or SIGTERM
 //	      after-kill: ...      # after SIGKILL
 //	      source: ...          # where the promise is written down
+//	expect:                    # optional; what the actions leave behind, per ending (suites/expect)
+//	  set-output: {exit: released-output}
+//	  hold: {sigint: released-output, sigterm: released-output, sigkill: released-output, parent-death: released-output}
+//
+// A profile's expect: block is merged with the built-in expectations (a conflict is an error),
+// so a tool of your own gets verdicts without a second file. Without one, a tool the built-in
+// expectations do not know is expected what its promises say (Profile.PromisedOutcomes).
 //
 // Keys are checked strictly: an unknown key, a value of the wrong type, a
 // missing required key, a duplicate key, an unknown action, bias, promise or

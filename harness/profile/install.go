@@ -17,7 +17,12 @@ import (
 // probeTimeout bounds check-command and version-command. Both are a Python
 // import or a --version at most: well under a second on a host, a few seconds
 // under QEMU's software emulation.
-const probeTimeout = 20 * time.Second
+var probeTimeout = 20 * time.Second // a variable only for tests
+
+// ErrNoAnswer is matched by the error of a check or version command that did not answer
+// within its bound: whether the tool is installed is then unknown, which is an
+// infrastructure problem (a machine too busy, a command that hangs), not an absence.
+var ErrNoAnswer = errors.New("no answer")
 
 // Installed says whether the tool can run here. If not, reason says why and
 // what to install, ready to be a spec's skip message, e.g.
@@ -25,14 +30,15 @@ const probeTimeout = 20 * time.Second
 //	gpioset not found on PATH; install Debian package gpiod
 //
 // The checks run in order: every program in requires is found, check-command
-// exits 0, and the version line matches version-match.
-func (p *Profile) Installed() (ok bool, reason string) {
-	why := func(format string, args ...any) (bool, string) {
+// exits 0, and the version line matches version-match. A check or version command that
+// does not answer within its bound is neither: err matches ErrNoAnswer.
+func (p *Profile) Installed() (ok bool, reason string, err error) {
+	why := func(format string, args ...any) (bool, string, error) {
 		r := fmt.Sprintf(format, args...)
 		if p.InstallHint != "" {
 			r += "; " + p.InstallHint
 		}
-		return false, r
+		return false, r, nil
 	}
 	requires, err := render(p.host.requires, templateData{Self: Self()})
 	if err != nil {
@@ -57,6 +63,9 @@ func (p *Profile) Installed() (ok bool, reason string) {
 	defer cancel()
 	if p.host.check != nil {
 		argv, out, err := p.probe(ctx, p.host.check)
+		if errors.Is(err, ErrNoAnswer) {
+			return false, "", fmt.Errorf("profile %s: check-command %s: %w", p.Name, quoteArgv(argv), err)
+		}
 		if err != nil && len(bytes.TrimSpace(out)) > 0 {
 			return why("check-command failed (%v)%s", err, lastLine(out))
 		} else if err != nil {
@@ -65,6 +74,9 @@ func (p *Profile) Installed() (ok bool, reason string) {
 	}
 	if p.versionRE != nil {
 		v, err := p.Version(ctx)
+		if errors.Is(err, ErrNoAnswer) {
+			return false, "", fmt.Errorf("profile %s: %w", p.Name, err)
+		}
 		if err != nil {
 			return why("%v", err)
 		}
@@ -72,7 +84,7 @@ func (p *Profile) Installed() (ok bool, reason string) {
 			return why("%s reports version %q, want one matching /%s/", path.Base(p.VersionCommand[0]), v, p.VersionMatch)
 		}
 	}
-	return true, ""
+	return true, "", nil
 }
 
 // Version runs version-command and returns the first non-empty line of its
@@ -112,7 +124,7 @@ func (p *Profile) probe(ctx context.Context, ts []*template.Template) ([]string,
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
-		err = fmt.Errorf("no answer within %v", probeTimeout)
+		err = fmt.Errorf("%w within %v", ErrNoAnswer, probeTimeout)
 	} else if errors.Is(err, exec.ErrNotFound) {
 		err = fmt.Errorf("%s not found", argv[0])
 	}

@@ -149,6 +149,7 @@ func (d *decoder) profile(root *yaml.Node) (*Profile, error) {
 		}},
 		{Key: "bias-words", Required: false, Decode: func(v *yaml.Node) error { return d.biasWords(p, v) }},
 		{Key: "actions", Required: true, Decode: func(v *yaml.Node) error { return d.actions(p, v) }},
+		{Key: "expect", Required: false, Decode: func(v *yaml.Node) error { return d.expect(p, v) }},
 	})
 	if err != nil {
 		return nil, err
@@ -165,6 +166,44 @@ func (d *decoder) profile(root *yaml.Node) (*Profile, error) {
 		}
 	}
 	return p, nil
+}
+
+// expect reads what the tool's actions leave behind, per ending: the same words as the tools
+// table of suites/expect/expectations.yaml.
+func (d *decoder) expect(p *Profile, n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return d.errf(n, "expect must be a mapping from action to {ending: outcome}, got %s", describe(n))
+	}
+	p.Expect = map[vocab.Action]map[vocab.Ending]vocab.Outcome{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], deref(n.Content[i+1])
+		action, err := enum(d, k, "action", "in expect", vocab.Actions)
+		if err != nil {
+			return err
+		}
+		if _, dup := p.Expect[action]; dup {
+			return d.errf(k, "duplicate action %q in expect", action)
+		}
+		if v.Kind != yaml.MappingNode {
+			return d.errf(v, "expect of %s must be a mapping from ending to outcome, got %s", action, describe(v))
+		}
+		p.Expect[action] = map[vocab.Ending]vocab.Outcome{}
+		for j := 0; j+1 < len(v.Content); j += 2 {
+			ek, ev := v.Content[j], deref(v.Content[j+1])
+			word, err := enum(d, ek, "ending", "in expect of "+string(action), vocab.Words(vocab.Endings))
+			if err != nil {
+				return err
+			}
+			ending, _ := vocab.ParseEnding(word)
+			if _, dup := p.Expect[action][ending]; dup {
+				return d.errf(ek, "duplicate ending %q in expect of %s", word, action)
+			}
+			if p.Expect[action][ending], err = enum(d, ev, "outcome", fmt.Sprintf("for %s in expect of %s", word, action), vocab.Outcomes); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (d *decoder) biasWords(p *Profile, n *yaml.Node) error {

@@ -67,6 +67,10 @@ type Profile struct {
 	BenchKinds     []vocab.BenchKind // the benches it makes sense on; empty means all
 	BiasWords      map[vocab.Bias]string
 	Actions        map[vocab.Action]*Action
+	// Expect is what the tool's actions leave behind, per ending, as the profile itself says
+	// (its expect: block); nil when it says nothing. Package suites merges it with the
+	// built-in expectations.
+	Expect map[vocab.Action]map[vocab.Ending]vocab.Outcome
 
 	versionRE *regexp.Regexp
 	host      hostTemplates
@@ -233,3 +237,52 @@ func render(ts []*template.Template, v templateData) ([]string, error) {
 }
 
 func joinAny[T ~string](xs []T) string { return strings.Join(vocab.Strings(xs), ", ") }
+
+// PromisedOutcomes is what the tool's documented promises say its actions leave behind, for a
+// tool that gives lines back through the kernel's character device: after a cleanup that
+// promises an input without pull, a line released as an input with bias disabled; an input, a
+// released input; keeps or undefined, the line released as it was (an output, or the input of
+// set-input). An unspecified promise says nothing. A tool that writes the registers itself
+// (RPi.GPIO, pigpio) leaves lines unmanaged instead, which promises cannot say: its profile
+// needs an expect: block.
+func (p *Profile) PromisedOutcomes() map[vocab.Action]map[vocab.Ending]vocab.Outcome {
+	out := map[vocab.Action]map[vocab.Ending]vocab.Outcome{}
+	for _, name := range p.Names() {
+		a := p.Actions[name]
+		for _, e := range vocab.Endings {
+			var promise Promise
+			switch {
+			case e == vocab.Exit && !a.Holds:
+				promise = a.Promises.AfterExit
+			case e == vocab.SIGINT || e == vocab.SIGTERM:
+				promise = a.Promises.AfterSignal
+			case (e == vocab.SIGKILL || e == vocab.ParentDeath) && a.Holds:
+				promise = a.Promises.AfterKill
+			}
+			o := promisedOutcome(name, promise)
+			if o == "" || (!a.Holds && e != vocab.Exit) || (a.Holds && e == vocab.Exit) {
+				continue
+			}
+			if out[name] == nil {
+				out[name] = map[vocab.Ending]vocab.Outcome{}
+			}
+			out[name][e] = o
+		}
+	}
+	return out
+}
+
+func promisedOutcome(action vocab.Action, p Promise) vocab.Outcome {
+	switch p {
+	case InputNoPull:
+		return vocab.ReleasedInputNoBias
+	case Input:
+		return vocab.ReleasedInput
+	case Keeps, ReleasedUndefined:
+		if action == vocab.SetInput {
+			return vocab.ReleasedInput
+		}
+		return vocab.ReleasedOutput
+	}
+	return ""
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpiohil/gpiohil/harness/profile"
 	"github.com/gpiohil/gpiohil/harness/runenv"
@@ -204,7 +205,7 @@ func TestSelf(t *testing.T) {
 	if got := profile.Self(); got != "gpiohil" {
 		t.Errorf("Self() in a test binary with no gpiohil on PATH = %q; want %q", got, "gpiohil")
 	}
-	ok, reason := mustLookup(t, "gpiohil-drive").Installed()
+	ok, reason, _ := mustLookup(t, "gpiohil-drive").Installed()
 	if want := "gpiohil not found on PATH; build gpiohil and set GPIOHIL_BIN to its path"; ok || reason != want {
 		t.Errorf("gpiohil-drive without gpiohil: Installed() = %v, %q; want false, %q", ok, reason, want)
 	}
@@ -250,9 +251,30 @@ func TestInstalled(t *testing.T) {
 		{"right version", "name: t\ndescription: d\nrequires: [sh]\nversion-command: [echo, \"\", \"gpioset v2.2.1 (libgpiod v2.2.1)\"]\nversion-match: ' v2\\.'\n" + actions,
 			true, ""},
 	} {
-		ok, reason := parse(t, tc.yaml).Installed()
+		ok, reason, err := parse(t, tc.yaml).Installed()
+		if err != nil {
+			t.Errorf("%s: Installed() error %v", tc.name, err)
+		}
 		if ok != tc.ok || reason != tc.reason {
 			t.Errorf("%s: Installed() = %v, %q\n                 want %v, %q", tc.name, ok, reason, tc.ok, tc.reason)
+		}
+	}
+}
+
+// TestInstalledWithoutAnAnswer: a check or version command that hangs leaves the question open,
+// which is an error (an infrastructure problem), not "not installed".
+func TestInstalledWithoutAnAnswer(t *testing.T) {
+	defer profile.SetProbeTimeout(200 * time.Millisecond)()
+	const actions = "actions:\n  set-output:\n    command: [sh]\n"
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"check hangs", "name: t\ndescription: d\nrequires: [sh]\ncheck-command: [sleep, '30']\n" + actions,
+			"profile t: check-command sleep 30: no answer within 200ms"},
+		{"version hangs", "name: t\ndescription: d\nrequires: [sh]\nversion-command: [sleep, '30']\nversion-match: x\n" + actions,
+			"profile t: version command sleep 30 failed (no answer within 200ms)"},
+	} {
+		ok, reason, err := parse(t, tc.yaml).Installed()
+		if !errors.Is(err, profile.ErrNoAnswer) || err.Error() != tc.want || ok || reason != "" {
+			t.Errorf("%s: Installed() = %v, %q, %v\n                 want false, \"\", %s", tc.name, ok, reason, err, tc.want)
 		}
 	}
 }
@@ -265,7 +287,10 @@ func TestInstalledHere(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range ps {
-		ok, reason := p.Installed()
+		ok, reason, err := p.Installed()
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
 		v, _ := p.Version(context.Background())
 		t.Logf("%-16s installed=%v version=%q %s", p.Name, ok, v, reason)
 		if !ok && reason == "" {
@@ -284,7 +309,7 @@ func TestInstalledHere(t *testing.T) {
 	if strings.Contains(version, " v1.") {
 		other = "libgpiod-v2"
 	}
-	ok, reason := mustLookup(t, other).Installed()
+	ok, reason, _ := mustLookup(t, other).Installed()
 	if ok || !strings.HasPrefix(reason, `gpioset reports version "`+strings.TrimSpace(version)+`"`) {
 		t.Errorf("%s with %q installed: %v, %q; want a version mismatch", other, version, ok, reason)
 	}

@@ -22,7 +22,10 @@ func TestPiProfiles(t *testing.T) {
 				t.Errorf("%s: no %s action", name, a)
 			}
 		}
-		ok, reason := p.Installed()
+		ok, reason, err := p.Installed()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 		t.Logf("%s: installed=%v %s", name, ok, reason)
 		if !ok && (p.InstallHint == "" || !strings.HasSuffix(reason, "; "+p.InstallHint)) {
 			t.Errorf("%s: not installed, reason %q; want it to end with the install hint", name, reason)

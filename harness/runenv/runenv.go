@@ -11,7 +11,8 @@
 //	GPIOHIL_BENCH         bench kind: gpio-sim (default), vm-rpi3 or rpi
 //	GPIOHIL_RPI3_LANE     the emulated Pi's lane: persist-off or persist-on
 //	GPIOHIL_PROFILES      comma-separated built-in profile names or profile files (default: every built-in)
-//	GPIOHIL_EXPECTATIONS  an expectations file instead of the built-in one
+//	GPIOHIL_EXPECTATIONS  comma-separated expectations files, added to the built-in ones
+//	GPIOHIL_EXPECTATIONS_ONLY  1: use only those files, not the built-in expectations
 //	GPIOHIL_RIG           the rig file of the rpi bench
 //	GPIOHIL_BOARD         the board's name in reports (default: the bench kind)
 //	GPIOHIL_DUT           the line under test (default: dut on gpio-sim, GPIO17 on a Pi)
@@ -49,6 +50,7 @@ const (
 	EnvLane         = "GPIOHIL_RPI3_LANE"
 	EnvProfiles     = "GPIOHIL_PROFILES"
 	EnvExpectations = "GPIOHIL_EXPECTATIONS"
+	EnvOnlyExpect   = "GPIOHIL_EXPECTATIONS_ONLY"
 	EnvRig          = "GPIOHIL_RIG"
 	EnvBoard        = "GPIOHIL_BOARD"
 	EnvDUT          = "GPIOHIL_DUT"
@@ -108,7 +110,8 @@ type Run struct {
 	Bench        vocab.BenchKind // "" means gpio-sim
 	Lane         string          // the emulated Pi's lane (persist-off, persist-on)
 	Profiles     []string        // built-in profile names or profile file paths, as this process sees them
-	Expectations string          // an expectations file instead of the built-in one
+	Expectations []string        // expectations files, added to the built-in ones
+	OnlyExpect   bool            // use only the Expectations files, not the built-in ones
 	Rig          string          // the rig file of the rpi bench
 	Board        string          // the board's name in reports
 	DUT          string          // the line under test
@@ -132,7 +135,10 @@ func (r Run) Environ() []string {
 	add(EnvBench, string(r.Bench))
 	add(EnvLane, r.Lane)
 	add(EnvProfiles, strings.Join(r.Profiles, ","))
-	add(EnvExpectations, r.Expectations)
+	add(EnvExpectations, strings.Join(r.Expectations, ","))
+	if r.OnlyExpect {
+		add(EnvOnlyExpect, "1")
+	}
 	add(EnvRig, r.Rig)
 	add(EnvBoard, r.Board)
 	add(EnvDUT, r.DUT)
@@ -151,7 +157,7 @@ func (r Run) Environ() []string {
 }
 
 // Keys lists the variables of a Run.
-var Keys = []string{EnvBench, EnvLane, EnvProfiles, EnvExpectations, EnvRig, EnvBoard, EnvDUT, EnvNeighbour,
+var Keys = []string{EnvBench, EnvLane, EnvProfiles, EnvExpectations, EnvOnlyExpect, EnvRig, EnvBoard, EnvDUT, EnvNeighbour,
 	EnvShard, EnvJUnit, EnvOutbox, EnvBin, EnvInVM, EnvSim}
 
 // Without returns env without the entries of a Run's variables, so a new Run can be added to
@@ -177,7 +183,7 @@ func Without(env []string) []string {
 func ReadRun(lookup func(string) (string, bool)) (Run, error) {
 	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
 	r := Run{
-		Lane: get(EnvLane), Expectations: get(EnvExpectations), Rig: get(EnvRig), Board: get(EnvBoard),
+		Lane: get(EnvLane), Expectations: list(get(EnvExpectations)), OnlyExpect: get(EnvOnlyExpect) == "1", Rig: get(EnvRig), Board: get(EnvBoard),
 		DUT: get(EnvDUT), Neighbour: get(EnvNeighbour), JUnit: get(EnvJUnit), Outbox: get(EnvOutbox),
 		Bin: get(EnvBin), InVM: get(EnvInVM) == "1", Shard: All,
 	}
@@ -189,11 +195,7 @@ func ReadRun(lookup func(string) (string, bool)) (Run, error) {
 		}
 		r.Bench = k
 	}
-	for _, p := range strings.Split(get(EnvProfiles), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			r.Profiles = append(r.Profiles, p)
-		}
-	}
+	r.Profiles = list(get(EnvProfiles))
 	if v := get(EnvShard); v != "" {
 		s, err := ParseShard(v)
 		if err != nil {
@@ -202,6 +204,17 @@ func ReadRun(lookup func(string) (string, bool)) (Run, error) {
 		r.Shard = s
 	}
 	return r, nil
+}
+
+// list splits a comma-separated list, dropping empty entries.
+func list(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Current reads this process's run from its environment.

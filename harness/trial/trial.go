@@ -27,9 +27,11 @@ import (
 	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
-// Deadline bounds one tool run: tools that set a line take milliseconds; a hang is caught well
-// within the time a suite can afford.
-const Deadline = 10 * time.Second
+// Deadline bounds one tool run: tools that set a line take milliseconds, but a guest under
+// software emulation beside a busy host can stall for seconds (10 s was exceeded once in 30
+// soak runs, ci/soak.sh, by a static Go tool loading over 9p while Python started beside it).
+// A hang is still caught within the time a suite can afford.
+const Deadline = 30 * time.Second
 
 // Case is one trial.
 type Case struct {
@@ -85,23 +87,34 @@ func Vars(l bench.Line, value int, bias vocab.Bias) profile.Vars {
 
 // installedCache remembers each profile's Installed answer for the life of the process: its
 // check and version commands start the tool (a Python interpreter takes 0.2 s under emulation,
-// over a second the first time), and a suite asks for every spec.
+// over a second the first time), and a suite asks for every spec. A command that did not
+// answer in time is not remembered: the next spec asks again.
 var installedCache sync.Map // *profile.Profile -> *installedAnswer
 
 type installedAnswer struct {
-	once sync.Once
-	ok   bool
-	why  string
+	mu    sync.Mutex
+	known bool
+	ok    bool
+	why   string
 }
 
 // Installed is p.Installed(), asked once per profile per process; callers asking while the
 // first answer is being found wait for it. It is safe to call from several goroutines, so a
-// suite can ask in the background while its first specs run.
-func Installed(p *profile.Profile) (bool, string) {
+// suite can ask in the background while its first specs run. An error (matching
+// profile.ErrNoAnswer) means the answer is unknown: an infrastructure problem.
+func Installed(p *profile.Profile) (ok bool, why string, err error) {
 	v, _ := installedCache.LoadOrStore(p, &installedAnswer{})
 	a := v.(*installedAnswer)
-	a.once.Do(func() { a.ok, a.why = p.Installed() })
-	return a.ok, a.why
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.known {
+		ok, why, err := p.Installed()
+		if err != nil {
+			return false, "", err
+		}
+		a.known, a.ok, a.why = true, ok, why
+	}
+	return a.ok, a.why, nil
 }
 
 // NotForBench says why profile p does not run on benches of this kind, or "" when it does.
@@ -112,20 +125,29 @@ func NotForBench(p *profile.Profile, kind vocab.BenchKind) string {
 	return ""
 }
 
-// Usable says whether profile p can run on a bench of this kind, and if not why: the bench
-// kind first (free), then whether its tool is installed (Installed, which may start it once).
-func Usable(p *profile.Profile, kind vocab.BenchKind) (bool, string) {
+// Usable returns nil when profile p can run on a bench of this kind, and a *SkipError saying
+// why when it cannot: the bench kind first (free), then whether its tool is installed
+// (Installed, which may start it once). Any other error is an infrastructure problem: the
+// tool's check did not answer.
+func Usable(p *profile.Profile, kind vocab.BenchKind) error {
 	if why := NotForBench(p, kind); why != "" {
-		return false, why
+		return &SkipError{Reason: why}
 	}
-	return Installed(p)
+	ok, why, err := Installed(p)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &SkipError{Reason: why}
+	}
+	return nil
 }
 
 // Run makes one trial on line l. Errors matching ErrSkip mean the trial cannot be made here;
 // other errors are infrastructure problems (the bench, a hung tool) and say which.
 func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, error) {
-	if ok, why := Usable(c.Profile, b.Kind()); !ok {
-		return nil, &SkipError{Reason: why}
+	if err := Usable(c.Profile, b.Kind()); err != nil {
+		return nil, err
 	}
 	argv, err := c.Profile.Command(c.Action, Vars(l, c.Value, c.Bias))
 	if errors.Is(err, profile.ErrUnsupported) {

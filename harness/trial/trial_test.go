@@ -104,7 +104,7 @@ func TestEvidenceTable(t *testing.T) {
 func skipUnlessTheSetupProvides(t *testing.T, p *profile.Profile, kind vocab.BenchKind, err error) {
 	t.Helper()
 	if trial.NotForBench(p, kind) == "" {
-		if ok, _ := trial.Installed(p); !ok {
+		if ok, _, _ := trial.Installed(p); !ok {
 			if provided, how := setupProvides(p); provided {
 				vmtest.RequireLane(t, "tool "+p.Name, fmt.Sprintf("%v (%s)", err, how))
 			}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -32,6 +33,7 @@ var builtin []byte
 type Rules struct {
 	File      string                                                     // where they were read from, for messages
 	Tools     map[string]map[vocab.Action]map[vocab.Ending]vocab.Outcome // tool -> action -> ending -> outcome
+	Sources   map[string]string                                          // tool -> the file that first gave its outcomes
 	Platforms []Platform
 }
 
@@ -58,8 +60,11 @@ type raw struct {
 	} `yaml:"platforms"`
 }
 
+// BuiltinFile is the name the built-in rules go by in messages and Rules.Sources.
+const BuiltinFile = "expectations.yaml"
+
 // Builtin returns the rules shipped with gpiohil.
-func Builtin() (*Rules, error) { return Parse("expectations.yaml", builtin) }
+func Builtin() (*Rules, error) { return Parse(BuiltinFile, builtin) }
 
 // Load reads rules from a file.
 func Load(path string) (*Rules, error) {
@@ -118,9 +123,10 @@ func (w raw) rules(file string, root *yaml.Node) (*Rules, error) {
 	bad := func(key, format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s", file, lineOf(root, key), fmt.Sprintf(format, args...))
 	}
-	r := &Rules{File: file, Tools: map[string]map[vocab.Action]map[vocab.Ending]vocab.Outcome{}}
+	r := &Rules{File: file, Tools: map[string]map[vocab.Action]map[vocab.Ending]vocab.Outcome{}, Sources: map[string]string{}}
 	for tool, actions := range w.Tools {
 		r.Tools[tool] = map[vocab.Action]map[vocab.Ending]vocab.Outcome{}
+		r.Sources[tool] = file
 		for action, byEnding := range actions {
 			a, err := vocab.ParseAction(action)
 			if err != nil {
@@ -187,6 +193,7 @@ type Case struct {
 type Expectation struct {
 	Platform string
 	Outcome  vocab.Outcome
+	Source   string // the file that says the tool leaves Outcome behind
 
 	observe.Facts // the expected values
 
@@ -228,7 +235,9 @@ func (r *Rules) For(c Case, p observe.Platform) (Expectation, error) {
 	if err != nil {
 		return Expectation{}, err
 	}
-	return plat.Expect(outcome, c, r.File)
+	exp, err := plat.Expect(outcome, c, r.File)
+	exp.Source = r.Sources[c.Tool]
+	return exp, err
 }
 
 // Expect returns what a line in outcome o is observed as on this platform, for case c (whose
@@ -400,4 +409,76 @@ func (e Expectation) String() string {
 		parts = append(parts, string(f)+"="+e.Value(f))
 	}
 	return strings.Join(parts, " ")
+}
+
+// Merge adds the tools and platforms of o to r. A tool outcome or a platform that both have
+// and that differs is a conflict: an error naming both files, never a silent override. What is
+// the same in both is taken once.
+func (r *Rules) Merge(o *Rules) error {
+	var errs []error
+	for tool, actions := range o.Tools {
+		for action, byEnding := range actions {
+			for ending, outcome := range byEnding {
+				if err := r.addOutcome(tool, action, ending, outcome, o.File); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	for _, p := range o.Platforms {
+		i := slices.IndexFunc(r.Platforms, func(q Platform) bool { return q.Name == p.Name })
+		switch {
+		case i < 0:
+			r.Platforms = append(r.Platforms, p)
+		case !reflect.DeepEqual(r.Platforms[i], p):
+			errs = append(errs, fmt.Errorf("%s: platform %q is also in %s, with other rules; give it another name, or use only your file (--no-builtin-expectations)", o.File, p.Name, r.File))
+		}
+	}
+	if len(errs) == 0 && o.File != "" && o.File != r.File {
+		r.File += ", " + o.File
+	}
+	return errors.Join(errs...)
+}
+
+// AddTool adds what a tool's actions leave behind, for each ending, as its own profile says
+// (source names the profile file in messages); a conflict with the rules already there is an
+// error.
+func (r *Rules) AddTool(tool, source string, outcomes map[vocab.Action]map[vocab.Ending]vocab.Outcome) error {
+	var errs []error
+	for _, action := range vocab.Actions {
+		for _, ending := range vocab.Endings {
+			if o, ok := outcomes[action][ending]; ok {
+				if err := r.addOutcome(tool, action, ending, o, source); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Rules) addOutcome(tool string, action vocab.Action, ending vocab.Ending, o vocab.Outcome, source string) error {
+	if have, ok := r.Tools[tool][action][ending]; ok {
+		if have != o {
+			return fmt.Errorf("%s: tool %s %s ended by %s leaves the line %s, but %s says %s; one of them is wrong", source, tool, action, ending, o, r.File, have)
+		}
+		return nil
+	}
+	if r.Tools == nil {
+		r.Tools = map[string]map[vocab.Action]map[vocab.Ending]vocab.Outcome{}
+	}
+	if r.Tools[tool] == nil {
+		r.Tools[tool] = map[vocab.Action]map[vocab.Ending]vocab.Outcome{}
+	}
+	if r.Sources[tool] == "" {
+		if r.Sources == nil {
+			r.Sources = map[string]string{}
+		}
+		r.Sources[tool] = source
+	}
+	if r.Tools[tool][action] == nil {
+		r.Tools[tool][action] = map[vocab.Ending]vocab.Outcome{}
+	}
+	r.Tools[tool][action][ending] = o
+	return nil
 }

@@ -30,6 +30,9 @@ import (
 	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
+// ClassnameRoot starts every case's classname: gpiohil.SUITE.TOOL.
+const ClassnameRoot = "gpiohil"
+
 // Names of the Ginkgo report entries that carry what a spec found, from the suites to the
 // JUnit conversion (package ginkgoreport): the signals travel as entries, never inside
 // message text.
@@ -48,18 +51,20 @@ const (
 // verdict. The matrix reads it back; the case fields let a verdict be judged again against
 // other expectations without running anything (package verdict).
 type Result struct {
-	Suite    vocab.Suite   `json:"suite"`
-	Tool     string        `json:"tool"`
-	Scenario string        `json:"scenario"`         // e.g. "set-output high, bias pull-up, ended by sigkill"
-	Action   vocab.Action  `json:"action,omitempty"` // what the tool was made to do
-	Ending   *vocab.Ending `json:"ending,omitempty"` // how its process ended
-	Value    int           `json:"value,omitempty"`  // the value it drove
-	Bias     vocab.Bias    `json:"bias,omitempty"`   // the bias it asked for
-	Before   vocab.Pull    `json:"before,omitempty"` // the line's pull before it ran
-	Observed string        `json:"observed"`         // observe.Observation.State, or "" when nothing was observed
-	Expected string        `json:"expected"`         // expect.Expectation.String, or "" when unknown
-	Verdict  vocab.Verdict `json:"verdict"`
-	Note     string        `json:"note,omitempty"`
+	Suite      vocab.Suite   `json:"suite"`
+	Tool       string        `json:"tool"`
+	Scenario   string        `json:"scenario"`              // e.g. "set-output high, bias pull-up, ended by sigkill"
+	Action     vocab.Action  `json:"action,omitempty"`      // what the tool was made to do
+	Ending     *vocab.Ending `json:"ending,omitempty"`      // how its process ended
+	Value      int           `json:"value,omitempty"`       // the value it drove
+	Bias       vocab.Bias    `json:"bias,omitempty"`        // the bias it asked for
+	Before     vocab.Pull    `json:"before,omitempty"`      // the line's pull before it ran
+	Observed   string        `json:"observed"`              // observe.Observation.State, or "" when nothing was observed
+	Expected   string        `json:"expected"`              // expect.Expectation.String, or "" when unknown
+	Outcome    vocab.Outcome `json:"outcome,omitempty"`     // what the rules say the tool left behind, when known
+	ExpectedBy string        `json:"expected-by,omitempty"` // the file that says so: expectations.yaml, a profile, an --expectations file
+	Verdict    vocab.Verdict `json:"verdict"`
+	Note       string        `json:"note,omitempty"`
 	// Observation is the whole observation behind Observed, with its evidence.
 	Observation *observe.Observation `json:"observation,omitempty"`
 }

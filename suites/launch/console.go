@@ -299,13 +299,8 @@ func (c *Console) Finish(t *Tally, report string, err error) {
 	t.mu.Lock()
 	alike := t.alike
 	t.mu.Unlock()
-	switch {
-	case err != nil:
-		c.Printf("[%s] could not finish: %v", t.Lane, err)
-	case alike > 0:
-		c.Printf("[%s] %d of the passed specs are met but not distinguishable on this bench (not evidence)", t.Lane, alike)
-	}
-	if report != "" {
-		c.Printf("[%s] JUnit: %s", t.Lane, report)
+	_ = alike // the run's summary counts them
+	if err != nil {
+		c.Printf("[%s] could not finish: %v; its report holds what finished: %s", t.Lane, err, report)
 	}
 }

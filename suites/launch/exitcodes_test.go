@@ -113,7 +113,7 @@ func TestExitStatusForFindingsAndTimeouts(t *testing.T) {
 		want int
 	}{
 		{"every spec met", nil, 0},
-		{"a spec not met", []string{"--expectations", wrongFile}, 1},
+		{"a spec not met", []string{"--no-builtin-expectations", "--expectations", wrongFile}, 1},
 		{"the run's own timeout", []string{"--timeout", "2s", "--label-filter", "persistence"}, 124},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -59,8 +59,9 @@ func (l piLane) Run(ctx context.Context, job Job) (int, error) {
 		}
 		run.Profiles = append(run.Profiles, p)
 	}
-	if run.Expectations != "" {
-		run.Expectations = cfg.Carry(run.Expectations, 0o644)
+	run.Expectations = nil
+	for _, f := range job.Run.Expectations {
+		run.Expectations = append(run.Expectations, cfg.Carry(f, 0o644))
 	}
 	cfg.Args = append([]string{cfg.Carry(bin, 0o755)}, job.Args...)
 	cfg.Env = run.Environ()

@@ -31,7 +31,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/vm"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/loopback/rig"
-	"github.com/gpiohil/gpiohil/suites/expect"
+	"github.com/gpiohil/gpiohil/suites"
 	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
@@ -41,7 +41,8 @@ type Config struct {
 	Profiles     []string    // built-in profile names or profile files; empty means every built-in
 	LabelFilter  string      // Ginkgo label filter, e.g. "persistence && tool:libgpiod-v1"
 	JUnit        string      // where to write the JUnit report (a lane with a name adds it: suites-persist-off.xml)
-	Expectations string      // an expectations file instead of the built-in one
+	Expectations []string    // expectations files, added to the built-in ones
+	OnlyExpect   bool        // use only the Expectations files, not the built-in ones
 	Suites       string      // the suites binary; "" means find or build it (see FindSuites)
 	Lanes        []string    // vm-rpi3: lane names (persist-off, persist-on); empty means both
 	Rig          string      // rpi: the rig file
@@ -189,7 +190,7 @@ func salvage(path string, t *Tally, l Lane, specs []string, why string) error {
 	}
 	for _, name := range specs {
 		if !done[name] {
-			cases = append(cases, junit.Case{Name: name, Classname: SuiteName, Time: "0.000", Error: &junit.Message{Message: why, Type: "not-run"}})
+			cases = append(cases, junit.Case{Name: name, Classname: classOf(name), Time: "0.000", Error: &junit.Message{Message: why, Type: "not-run"}})
 		}
 	}
 	for _, p := range append(l.Props(), junit.Property{Name: "kernel", Value: "unknown: the lane did not finish"}) {
@@ -200,8 +201,22 @@ func salvage(path string, t *Tally, l Lane, specs []string, why string) error {
 	return junit.WriteFile(path, junit.Build(SuiteName, props, cases, "", time.Since(t.Start).Seconds(), t.Start))
 }
 
-// SuiteName is the name of the suites' JUnit test suite and the classname of its cases.
+// SuiteName is the name of the suites' JUnit test suite.
 const SuiteName = "gpiohil suites"
+
+// classOf is the classname of a spec known only by its full name ("persistence libgpiod-v1 ..."),
+// as ginkgoreport.Classname gives it from the spec's labels: the suite and the tool are the
+// name's first two words (the suites' Describe texts).
+func classOf(name string) string {
+	w := strings.Fields(name)
+	switch {
+	case len(w) >= 2 && w[0] == string(vocab.Wiring):
+		return junit.ClassnameRoot + "." + w[0]
+	case len(w) >= 2 && vocab.Suite(w[0]).Order() < len(vocab.Suites):
+		return junit.ClassnameRoot + "." + w[0] + "." + w[1]
+	}
+	return junit.ClassnameRoot
+}
 
 // prepare checks everything that can be checked before a lane starts and returns what every
 // lane of the run shares: the suites' run configuration in host paths, their flags, the
@@ -234,17 +249,25 @@ func prepare(cfg *Config) (Job, error) {
 		}
 		run.Profiles = append(run.Profiles, p)
 	}
-	// A malformed or unknown profile is reported here, before anything boots.
-	if _, err := profile.Resolve(run.Profiles); err != nil {
+	// A malformed or unknown profile, or expectations that do not load or conflict, are
+	// reported here, before anything boots.
+	profiles, err := profile.Resolve(run.Profiles)
+	if err != nil {
 		return job, &InputError{err}
 	}
-	if cfg.Expectations != "" {
-		if run.Expectations, err = filepath.Abs(cfg.Expectations); err != nil {
+	for _, f := range cfg.Expectations {
+		abs, err := filepath.Abs(f)
+		if err != nil {
 			return job, err
 		}
-		if _, err := expect.Load(run.Expectations); err != nil {
-			return job, &InputError{err}
-		}
+		run.Expectations = append(run.Expectations, abs)
+	}
+	run.OnlyExpect = cfg.OnlyExpect
+	if run.OnlyExpect && len(run.Expectations) == 0 {
+		return job, inputf("--no-builtin-expectations needs --expectations FILE")
+	}
+	if _, err := suites.Rules(run, profiles); err != nil {
+		return job, &InputError{err}
 	}
 	if cfg.Bench == vocab.BenchRPi {
 		if cfg.Rig == "" {

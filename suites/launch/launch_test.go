@@ -41,7 +41,8 @@ func run(t *testing.T, suitesBin, expectations string) (launch.Summary, string) 
 		Bench:        vocab.BenchVM,
 		LabelFilter:  "persistence && tool:gpiohil-drive && action:set-output",
 		JUnit:        junitPath,
-		Expectations: expectations,
+		Expectations: nonEmpty(expectations),
+		OnlyExpect:   expectations != "",
 		Suites:       suitesBin,
 		Self:         vmtest.Binary(t),
 		Stdout:       &out,
@@ -87,8 +88,8 @@ func TestWrongExpectationFails(t *testing.T) {
 	}
 	var md bytes.Buffer
 	m.Markdown(&md)
-	if strings.Count(md.String(), "| ❌ input") != 3 {
-		t.Errorf("the matrix should show 3 unmet expectations:\n%s", md.String())
+	if strings.Count(md.String(), "❌ input") != 3 || !strings.Contains(md.String(), "Set an output and exit: input pulled down, where released as an output was expected. Judged against "+wrongFile+" (3 specs did not meet") {
+		t.Errorf("the matrix should show 3 unmet expectations, and the answer what was seen:\n%s", md.String())
 	}
 	doc, _ := junit.ReadFile(junitPath)
 	for _, c := range doc.Suites[0].Cases {
@@ -265,13 +266,17 @@ func TestBadInputBeforeBoot(t *testing.T) {
 	os.WriteFile(badProfile, []byte("name: bad\ndescription: x\nrequires: [sh]\nactions:\n  set-output:\n    comand: [sh]\n"), 0o644)
 	badRules := filepath.Join(dir, "rules.yaml")
 	os.WriteFile(badRules, []byte("tools:\n  t:\n    set-output: {exit: kept}\n"), 0o644)
+	conflict := filepath.Join(dir, "conflict.yaml")
+	os.WriteFile(conflict, []byte("tools:\n  gpiohil-drive:\n    set-output: {exit: released-input}\n"), 0o644)
 	for _, tc := range []struct {
 		cfg  launch.Config
 		want string
 	}{
 		{launch.Config{Profiles: []string{badProfile}}, "bad.yaml:6:5: unknown key \"comand\""},
 		{launch.Config{Profiles: []string{"no-such-tool"}}, "no such profile"},
-		{launch.Config{Expectations: badRules}, `rules.yaml:3: tool t action set-output ending exit: unknown outcome "kept"`},
+		{launch.Config{Expectations: []string{badRules}}, `rules.yaml:3: tool t action set-output ending exit: unknown outcome "kept"`},
+		{launch.Config{Expectations: []string{conflict}}, `tool gpiohil-drive set-output ended by exit leaves the line released-input, but expectations.yaml says released-output`},
+		{launch.Config{OnlyExpect: true}, "--no-builtin-expectations needs --expectations FILE"},
 		{launch.Config{Bench: "mars", Suites: "/bin/true"}, `bench "mars" unknown`},
 		{launch.Config{Bench: vocab.BenchVM, VMs: launch.MaxVMs + 1, Suites: "/bin/true"}, "--vms 5: at most 4"},
 	} {
@@ -326,20 +331,10 @@ actions:
         line.request(consumer="` + name + `", type=gpiod.LINE_REQ_DIR_OUT, flags={{.Bias}}, default_val={{.Value}})
 ` + body + `
     supports-bias: [as-is, pull-up]
+# What the cleanup promises, as this profile's own expectation.
+expect:
+  cleanup: {exit: released-input-no-bias}
 `
-}
-
-// withTools returns the built-in expectations with more tools' outcomes in them.
-func withTools(t *testing.T, tools string) []byte {
-	t.Helper()
-	rules, err := os.ReadFile("../expect/expectations.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(rules, []byte("\ntools:\n")) {
-		t.Fatal("expectations.yaml has no top-level tools mapping to add to")
-	}
-	return bytes.Replace(rules, []byte("\ntools:\n"), []byte("\ntools:\n"+tools), 1)
 }
 
 // On gpio-sim every released line goes back to the simulated pull, so only the witness of how
@@ -356,16 +351,10 @@ func TestBrokenCleanupFailsOnGPIOSim(t *testing.T) {
 	os.WriteFile(fixed, []byte(cleanupProfile("py-cleanup-fixed", `        line.set_config(gpiod.LINE_REQ_DIR_IN, gpiod.LINE_REQ_FLAG_BIAS_DISABLE, 0)
         line.release()
         chip.close()`)), 0o644)
-	rules := filepath.Join(dir, "rules.yaml")
-	os.WriteFile(rules, withTools(t, `  py-cleanup-broken:
-    cleanup: {exit: released-input-no-bias}
-  py-cleanup-fixed:
-    cleanup: {exit: released-input-no-bias}
-`), 0o644)
 	var out bytes.Buffer
 	junitPath := filepath.Join(dir, "suites.xml")
 	sum, err := launch.Run(context.Background(), launch.Config{
-		Bench: vocab.BenchVM, Profiles: []string{broken, fixed}, Expectations: rules, JUnit: junitPath,
+		Bench: vocab.BenchVM, Profiles: []string{broken, fixed}, JUnit: junitPath,
 		LabelFilter: "cleanup && action:cleanup", Suites: buildSuites(t, dir), Self: vmtest.Binary(t),
 		Stdout: &out, Stderr: &out,
 	})
@@ -440,6 +429,69 @@ func TestAnUnusableToolFailsTheSkipCheck(t *testing.T) {
 	for _, want := range []string{"skipped, which ../../ci/expected-skips.yaml does not expect: gpioset reports version", "libgpiod-v1 ran no spec with a verdict"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("problems:\n%s\nwant one saying %q", all, want)
+		}
+	}
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// A user's own tool, a shell wrapper around gpioset with its own expect: block, gets verdicts
+// through --tools alone; and a deliberately wrong expectation in it fails.
+func TestAUsersOwnToolGetsVerdicts(t *testing.T) {
+	vmtest.Require(t)
+	dir := t.TempDir()
+	suitesBin := buildSuites(t, dir)
+	example, err := filepath.Abs("../../docs/examples/gpioset-wrapper.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := []byte("set-output: {exit: released-output}")
+	if !bytes.Contains(yaml, right) {
+		t.Fatalf("docs/examples/gpioset-wrapper.yaml changed; update this test's %s", right)
+	}
+	wrong := filepath.Join(dir, "wrong.yaml")
+	os.WriteFile(wrong, bytes.Replace(yaml, right, []byte("set-output: {exit: released-input-no-bias}"), 1), 0o644)
+	for _, tc := range []struct {
+		file           string
+		passed, failed int
+		answer         string // in the report's answer for the tool
+	}{
+		{"../../docs/examples/gpioset-wrapper.yaml", 3, 0, "Set an output and exit: released as an output → input pulled down. Judged against " + example},
+		{wrong, 0, 3, "Set an output and exit: input pulled down, where made an input with the pull off, then released was expected. Judged against " + wrong},
+	} {
+		var out bytes.Buffer
+		junitFile := filepath.Join(t.TempDir(), "s.xml")
+		sum, err := launch.Run(context.Background(), launch.Config{
+			Bench: vocab.BenchVM, VMs: 1, Profiles: []string{tc.file}, LabelFilter: "persistence && action:set-output",
+			JUnit: junitFile, Suites: suitesBin, Self: vmtest.Binary(t), Stdout: &out,
+		})
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tc.file, err, out.String())
+		}
+		if sum.Passed != tc.passed || sum.Failed != tc.failed || sum.Unknown != 0 {
+			t.Errorf("%s: %+v; want %d passed, %d failed, none unknown\n%s", tc.file, sum, tc.passed, tc.failed, out.String())
+		}
+		m, err := report.FromFiles([]string{junitFile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var said []string
+		for _, a := range m.Answers(nil) {
+			if a.Tool == "gpioset-wrapper" {
+				said = append(said, a.Text())
+			}
+		}
+		if len(said) != 1 || !strings.HasPrefix(said[0], tc.answer) {
+			t.Errorf("%s: the answer for gpioset-wrapper is %q; want one starting %q", tc.file, said, tc.answer)
 		}
 	}
 }

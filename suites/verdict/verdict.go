@@ -142,6 +142,9 @@ func (d Decision) Expected() string {
 // Record writes the decision into a spec's result.
 func (d Decision) Record(r *junit.Result) {
 	r.Verdict, r.Expected, r.Note = d.Verdict, d.Expected(), d.Note()
+	if d.Expectation != nil {
+		r.Outcome, r.ExpectedBy = d.Expectation.Outcome, d.Expectation.Source
+	}
 }
 
 // Passed reports whether the spec passes: a met expectation does, distinguishable or not.

@@ -6,10 +6,12 @@ package ginkgoreport
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
@@ -30,16 +32,36 @@ func hasEntry(spec types.SpecReport, name string) bool {
 func Convert(r types.Report, name string, props []junit.Property) junit.Suites {
 	var cases []junit.Case
 	for _, spec := range r.SpecReports {
-		if c, ok := Case(spec, name); ok {
+		if c, ok := Case(spec); ok {
 			cases = append(cases, c)
 		}
 	}
 	return junit.Build(name, props, cases, r.SuitePath, r.RunTime.Seconds(), r.StartTime)
 }
 
-// Case converts one spec's report into a test case; ok is false for a spec that is not part of
-// this report: a setup node that passed, a spec a filter left out, another shard's spec.
-func Case(spec types.SpecReport, classname string) (c junit.Case, ok bool) {
+// Classname is a case's classname from its spec's labels, so that CI front-ends (GitHub,
+// GitLab, Jenkins) group the cases by suite and tool: gpiohil.persistence.libgpiod-v1, or
+// gpiohil.cleanup, or gpiohil for a suite-level node.
+func Classname(labels []string) string {
+	name := junit.ClassnameRoot
+	for _, s := range vocab.Suites {
+		if slices.Contains(labels, string(s)) {
+			name += "." + string(s)
+			break
+		}
+	}
+	for _, l := range labels {
+		if tool, ok := strings.CutPrefix(l, "tool:"); ok {
+			return name + "." + tool
+		}
+	}
+	return name
+}
+
+// Case converts one spec's report into a test case, its classname from its labels
+// (Classname); ok is false for a spec that is not part of this report: a setup node that
+// passed, a spec a filter left out, another shard's spec.
+func Case(spec types.SpecReport) (c junit.Case, ok bool) {
 	if spec.LeafNodeType != types.NodeTypeIt && !spec.State.Is(types.SpecStateFailureStates) {
 		return c, false
 	}
@@ -49,7 +71,7 @@ func Case(spec types.SpecReport, classname string) (c junit.Case, ok bool) {
 	if spec.State == types.SpecStateSkipped && hasEntry(spec, junit.OtherShardEntry) {
 		return c, false // another shard's: in its report
 	}
-	c = junit.Case{Name: spec.FullText(), Classname: classname, Time: seconds(spec.RunTime.Seconds())}
+	c = junit.Case{Name: spec.FullText(), Classname: Classname(spec.Labels()), Time: seconds(spec.RunTime.Seconds())}
 	if spec.LeafNodeType != types.NodeTypeIt {
 		c.Name = fmt.Sprintf("[%s] %s", spec.LeafNodeType, spec.FullText())
 	}

@@ -111,3 +111,20 @@ func readString(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// Cases are grouped by suite and tool, for CI front-ends.
+func TestClassname(t *testing.T) {
+	for _, tc := range []struct {
+		labels []string
+		want   string
+	}{
+		{[]string{"persistence", "tool:libgpiod-v1", "action:hold", "ending:sigkill"}, "gpiohil.persistence.libgpiod-v1"},
+		{[]string{"cleanup", "tool:sysfs", "action:cleanup"}, "gpiohil.cleanup.sysfs"},
+		{[]string{"wiring"}, "gpiohil.wiring"},
+		{nil, "gpiohil"},
+	} {
+		if got := Classname(tc.labels); got != tc.want {
+			t.Errorf("Classname(%q) = %q, want %q", tc.labels, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,252 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/suites/expect"
+)
+
+// Legend says what the marks mean.
+const Legend = "✅ met the expectation · ☑️ met, but this bench would see another outcome the same way (not evidence) · ❌ did not · ❔ no known expectation (recorded, not passed) · ⚠️ infrastructure error (not a verdict) · – not run"
+
+// setup is said once instead of in every row: what every spec starts from.
+const setup = "Every spec starts from an input pulled down; a tool that sets an output sets it high. A cell is what the line was once the tool's process was gone, for each bias the tool asked for (pull-up, disabled, as-is); biases that gave the same are one entry."
+
+// columnEndings are the grid's columns, with their headings.
+var columnEndings = []struct {
+	e     vocab.Ending
+	title string
+}{{vocab.Exit, "exits by itself"}, {vocab.SIGINT, "SIGINT"}, {vocab.SIGTERM, "SIGTERM"}, {vocab.SIGKILL, "SIGKILL"}, {vocab.ParentDeath, "parent dies"}}
+
+// anchor is a column's block's id in the page.
+func anchor(col int) string { return fmt.Sprintf("platform-%d", col+1) }
+
+// cantSee says what a column's bench cannot see, from its "sees" property.
+func (c Column) cantSee() string {
+	can, err := vocab.ParseCapabilities(c.Props["sees"])
+	if err != nil || c.Props["sees"] == "" {
+		return ""
+	}
+	var not []string
+	for _, f := range []vocab.Field{vocab.FieldLevel, vocab.FieldDrive, vocab.FieldPull, vocab.FieldReleasedDirection} {
+		if !can.Has(f) {
+			not = append(not, string(f))
+		}
+	}
+	return strings.Join(not, ", ")
+}
+
+// notHere lists the tools a column did not run, with why, leaving out those no column ran
+// (they are listed once, with the predictions).
+func (m *Matrix) notHere(col int) []string {
+	unmeasured := map[string]bool{}
+	for _, t := range m.Unmeasured() {
+		unmeasured[t] = true
+	}
+	var out []string
+	ran := map[string]bool{}
+	for _, r := range m.Grid(col) {
+		ran[r.Tool] = true
+	}
+	for t, v := range m.Columns[col].Tools {
+		if !ran[t] && !unmeasured[t] {
+			out = append(out, t+" ("+v+")")
+		}
+	}
+	sortStrings(out)
+	return out
+}
+
+// CellText is a grid cell in Markdown: each bias group on a line of its own.
+func (c GridCell) CellText() string {
+	var lines []string
+	for _, g := range c.Groups {
+		l := mark[g.Verdict] + " " + g.State
+		if g.Verdict == vocab.Skipped {
+			l = "–"
+		}
+		if g.Want != "" {
+			l += " (want " + g.Want + ")"
+		}
+		if len(c.Groups) > 1 {
+			l = g.Label() + ": " + l
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "<br>")
+}
+
+// WriteAnswers writes the answers as a Markdown list, each with a link to its rows when link.
+func (m *Matrix) WriteAnswers(w io.Writer, rules *expect.Rules, link bool) {
+	for _, a := range m.Answers(rules) {
+		if !a.Measured {
+			continue
+		}
+		where := "**" + a.Platform + "**"
+		if link {
+			where = fmt.Sprintf("[%s](#%s)", a.Platform, anchor(a.Column))
+		}
+		version := ""
+		if a.Version != "" && a.Version != "installed" {
+			version = " (" + a.Version + ")"
+		}
+		fmt.Fprintf(w, "- **%s**%s on %s: %s.\n", a.Tool, version, where, a.Text())
+	}
+	var predicted []Answer
+	for _, a := range m.Answers(rules) {
+		if !a.Measured {
+			predicted = append(predicted, a)
+		}
+	}
+	if len(predicted) > 0 {
+		fmt.Fprintf(w, "\nNot measured here, *predicted*:\n\n")
+		for _, a := range predicted {
+			fmt.Fprintf(w, "- **%s** (%s).", a.Tool, m.whyNot(a.Tool))
+			if len(a.Says) > 0 {
+				fmt.Fprintf(w, " *Predicted* by %s: %s.", a.Source, a.Text())
+			}
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// Markdown writes the answers, then a grid per platform, then the other checks.
+func (m *Matrix) Markdown(w io.Writer) error { return m.MarkdownWith(w, nil) }
+
+// MarkdownWith is Markdown with the rules that predict what tools no platform ran do; nil
+// leaves the predictions out.
+func (m *Matrix) MarkdownWith(w io.Writer, rules *expect.Rules) error {
+	fmt.Fprintf(w, "## The answer\n\nWhat a line is left as once the program that set it is gone, per tool and platform, from what was measured:\n\n")
+	m.WriteAnswers(w, rules, true)
+	fmt.Fprintf(w, "\n%s\n\nLegend: %s\n", setup, Legend)
+	for col, c := range m.Columns {
+		fmt.Fprintf(w, "\n## <a id=\"%s\"></a>%s\n\n%s", anchor(col), c.Title, c.Detail)
+		if cs := c.cantSee(); cs != "" {
+			fmt.Fprintf(w, ". **Cannot see: %s**, so those are not checked here", cs)
+		}
+		fmt.Fprintln(w, ".")
+		if nh := m.notHere(col); len(nh) > 0 {
+			fmt.Fprintf(w, "\nNot run on this platform: %s.\n", strings.Join(nh, ", "))
+		}
+		fmt.Fprintf(w, "\n| tool | action |")
+		for _, ce := range columnEndings {
+			fmt.Fprintf(w, " %s |", ce.title)
+		}
+		fmt.Fprintf(w, "\n|---|---|%s\n", strings.Repeat("---|", len(columnEndings)))
+		for _, r := range m.Grid(col) {
+			fmt.Fprintf(w, "| %s | %s |", r.Tool, r.Action)
+			for _, ce := range columnEndings {
+				fmt.Fprintf(w, " %s |", r.Cells[ce.e].CellText())
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if len(m.Checks) > 0 {
+		fmt.Fprintf(w, "\n## Other checks\n\n| check |")
+		for _, c := range m.Columns {
+			fmt.Fprintf(w, " %s |", c.Title)
+		}
+		fmt.Fprintf(w, "\n|---|%s\n", strings.Repeat("---|", len(m.Columns)))
+		for _, ch := range m.Checks {
+			fmt.Fprintf(w, "| %s |", ch.Name)
+			for i := range m.Columns {
+				fmt.Fprintf(w, " %s |", ch.Status[i])
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	return nil
+}
+
+// htmlView is what the page template reads.
+type htmlView struct {
+	M        *Matrix
+	Answers  []Answer
+	Legend   string
+	Setup    string
+	Endings  []string
+	Platform []platformView
+}
+
+type platformView struct {
+	Col     int
+	Anchor  string
+	Column  Column
+	CantSee string
+	NotHere string
+	Rows    []GridRow
+}
+
+// HTMLWith writes the page with the rules that predict what tools no platform ran do.
+func (m *Matrix) HTMLWith(w io.Writer, rules *expect.Rules) error {
+	v := htmlView{M: m, Answers: m.Answers(rules), Legend: Legend, Setup: setup}
+	for _, ce := range columnEndings {
+		v.Endings = append(v.Endings, ce.title)
+	}
+	for col, c := range m.Columns {
+		v.Platform = append(v.Platform, platformView{Col: col, Anchor: anchor(col), Column: c, CantSee: c.cantSee(),
+			NotHere: strings.Join(m.notHere(col), ", "), Rows: m.Grid(col)})
+	}
+	return page.Execute(w, v)
+}
+
+var page = template.Must(template.New("page").Funcs(template.FuncMap{
+	"cells": func(r GridRow) []GridCell {
+		var cs []GridCell
+		for _, ce := range columnEndings {
+			cs = append(cs, r.Cells[ce.e])
+		}
+		return cs
+	},
+	// Plain glyphs in the page: emoji fonts are missing in many headless browsers and terminals.
+	"mark": func(v vocab.Verdict) string {
+		return map[vocab.Verdict]string{vocab.Met: "✓", vocab.MetIndistinct: "≈", vocab.NotMet: "✗", vocab.VerdictUnknown: "?", vocab.Skipped: "–", vocab.Infrastructure: "!"}[v]
+	},
+	"class": func(v vocab.Verdict) string {
+		return map[vocab.Verdict]string{vocab.Met: "met", vocab.MetIndistinct: "alike", vocab.NotMet: "notmet", vocab.VerdictUnknown: "unknown", vocab.Skipped: "skipped", vocab.Infrastructure: "error"}[v]
+	},
+	"skipped": func(v vocab.Verdict) bool { return v == vocab.Skipped },
+	"status":  func(m *Matrix, ch Check, i int) string { return ch.Status[i] },
+	"why":     func(m *Matrix, tool string) string { return m.whyNot(tool) },
+	"many":    func(c GridCell) bool { return len(c.Groups) > 1 },
+	"inc":     func(i int) int { return i + 1 },
+}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>gpiohil: what a GPIO line is left as</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1.2em 2em;color:#222;font-size:14px}
+h1{font-size:20px;margin:0 0 .3em}h2{font-size:16px;margin:1.4em 0 .3em}
+ul.answers{margin:.2em 0 .8em;padding-left:1.2em}ul.answers li{margin:.15em 0;line-height:1.3}
+.tool{font-weight:600}.pred{color:#555}.doubt{color:#8a5a00}
+table{border-collapse:collapse;margin:.4em 0 1em}
+th,td{border:1px solid #ccc;padding:3px 6px;font-size:12.5px;text-align:left;vertical-align:top}
+th{background:#f0f0f0}
+td.met{background:#d9f2d9}td.alike{background:#e9f2e0}td.notmet{background:#f8d0d0}td.unknown{background:#fff2c2}td.error{background:#f8e0c0}td.skipped,td.none{background:#f6f6f6;color:#999}
+td.passed{background:#d9f2d9}td.failed{background:#f8d0d0}
+.b{color:#666}.want{color:#900}
+small{color:#555}p{margin:.3em 0}
+</style></head><body>
+<h1>What a GPIO line is left as once the program that set it is gone</h1>
+<ul class="answers">{{range .Answers}}{{if .Measured}}<li><span class="tool">{{.Tool}}</span>{{if and .Version (ne .Version "installed")}} <small>({{.Version}})</small>{{end}} on <a href="#{{printf "platform-%d" (inc .Column)}}">{{.Platform}}</a>: {{.Saying}}.{{if .ExpectedBy}} <small>{{.Judged}}.</small>{{end}}{{if .Doubts}} <span class="doubt">({{range $i, $d := .Doubts}}{{if $i}}; {{end}}{{$d}}{{end}})</span>{{end}}</li>
+{{end}}{{end}}</ul>
+{{$m := .M}}{{$first := true}}{{range .Answers}}{{if not .Measured}}{{if $first}}<p>Not measured here, <i>predicted</i>:</p><ul class="answers pred">{{$first = false}}{{end}}<li><span class="tool">{{.Tool}}</span> <small>({{why $m .Tool}})</small>{{if .Says}}: predicted by {{.Source}}: {{.Saying}}{{end}}.</li>
+{{end}}{{end}}{{if not $first}}</ul>{{end}}
+<p><small>{{.Setup}}</small></p>
+<p><small>{{.Legend}}</small></p>
+{{$endings := .Endings}}{{range .Platform}}<h2 id="{{.Anchor}}">{{.Column.Title}}</h2>
+<p><small>{{.Column.Detail}}{{if .CantSee}}. <b>Cannot see: {{.CantSee}}</b>, so those are not checked here{{end}}.{{if .NotHere}} Not run on this platform: {{.NotHere}}.{{end}}</small></p>
+<table><tr><th>tool</th><th>action</th>{{range $endings}}<th>{{.}}</th>{{end}}</tr>
+{{range $r := .Rows}}<tr><td>{{$r.Tool}}</td><td>{{$r.Action}}</td>{{range $c := cells $r}}{{if $c.Groups}}<td class="{{class $c.Verdict}}">{{range $i, $g := $c.Groups}}{{if $i}}<br>{{end}}{{if many $c}}<span class="b">{{$g.Label}}:</span> {{end}}{{if skipped $g.Verdict}}–{{else}}{{mark $g.Verdict}} {{$g.State}}{{if $g.Want}} <span class="want">(want {{$g.Want}})</span>{{end}}{{end}}{{end}}</td>{{else}}<td class="none"></td>{{end}}{{end}}</tr>
+{{end}}</table>
+{{end}}
+{{if .M.Checks}}<h2>Other checks</h2><table><tr><th>check</th>{{range .M.Columns}}<th>{{.Title}}</th>{{end}}</tr>
+{{range $ch := .M.Checks}}<tr><td>{{$ch.Name}}</td>{{range $i, $c := $m.Columns}}{{$s := status $m $ch $i}}<td class="{{$s}}">{{$s}}</td>{{end}}</tr>
+{{end}}</table>{{end}}
+</body></html>
+`))
+
+func sortStrings(s []string) { slices.Sort(s) }
