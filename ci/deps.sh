@@ -2,7 +2,7 @@
 # Installs the Debian packages gpiohil's tests and VM lane need, when missing.
 # As root it runs apt-get; otherwise it prints the one command to run and fails.
 set -euo pipefail
-pkgs=(qemu-system-x86 gpiod python3-libgpiod gcc libc6-dev libxml2-utils shellcheck)
+pkgs=(qemu-system-x86 qemu-system-arm qemu-user device-tree-compiler cpio gpiod python3-libgpiod gcc libc6-dev libxml2-utils shellcheck)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

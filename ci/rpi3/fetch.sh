@@ -18,7 +18,12 @@
 #
 # Result, under ${XDG_CACHE_HOME:-$HOME/.cache}/gpiohil/rpi3/<package version>/:
 #   vmlinuz              the kernel (an arm64 Image, not compressed)
-#   bcm2837-rpi-3-b.dtb  the device tree QEMU's raspi3b machine is booted with
+#   bcm2837-rpi-3-b.dtb  the kernel package's device tree for a Raspberry Pi 3 B
+#   board.dtb            the device tree QEMU's raspi3b machine is booted with: the one above
+#                        plus /system/linux,revision = 0xa02082 (a Pi 3 Model B: RPi.GPIO
+#                        refuses to run on a board without a revision) and 64 random bytes of
+#                        /chosen/rng-seed (Python's first start otherwise waits about 2 s for
+#                        the kernel's entropy), written with fdtput from device-tree-compiler
 #   bcm2835_wdt.ko       the watchdog driver, decompressed: the guest loads it to power off
 #   busybox              Debian's busybox-static for arm64 (sh, cat, echo, ...)
 #   config               the kernel's configuration, for reference
@@ -58,7 +63,24 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 
+# board derives board.dtb in kernel directory $1 when it is missing: no network needed.
+board() {
+  [ -s "$1/board.dtb" ] && return 0
+  if ! command -v fdtput >/dev/null; then
+    [ "$(id -u)" -eq 0 ] || die "fdtput not found; run: sudo apt-get install -y device-tree-compiler"
+    echo "rpi3: installing device-tree-compiler" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends device-tree-compiler >&2 ||
+      die "apt-get install device-tree-compiler failed"
+  fi
+  cp "$1/bcm2837-rpi-3-b.dtb" "$1/board.dtb.tmp"
+  fdtput -p -t x "$1/board.dtb.tmp" /system linux,revision a02082
+  # shellcheck disable=SC2046 # 64 words, one per byte
+  fdtput -p -t bx "$1/board.dtb.tmp" /chosen rng-seed $(od -An -tx1 -N64 /dev/urandom)
+  mv "$1/board.dtb.tmp" "$1/board.dtb"
+}
+
 if [ "${1:-}" != --update ] && complete "$cache/current"; then
+  board "$(readlink -f "$cache/current")"
   echo "rpi3: up to date: $(readlink -f "$cache/current")" >&2
   readlink -f "$cache/current"
   exit 0
@@ -92,6 +114,7 @@ done < <(apt-cache "${apt_opts[@]}" pkgnames linux-image- | grep -E -- '-arm64-u
 key=${ver//\~/_}
 out="$cache/$key"
 if complete "$out"; then
+  board "$out"
   ln -sfn "$key" "$cache/current"
   echo "rpi3: up to date: $out ($pkg)" >&2
   echo "$out"
@@ -140,6 +163,7 @@ echo "$ver" >"$out.tmp/version"
 # An arm64 Image carries "ARM\x64" at offset 56; Debian's vmlinuz is one, not compressed.
 [ "$(dd if="$out.tmp/vmlinuz" bs=1 skip=56 count=4 2>/dev/null | od -An -c | tr -d ' ')" = 'ARMd' ] ||
   die "vmlinuz from $pkg is not a raw arm64 Image; this script does not know how to unpack it"
+board "$out.tmp"
 rm -rf "$out"
 mv "$out.tmp" "$out"
 ln -sfn "$key" "$cache/current"

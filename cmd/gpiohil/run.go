@@ -62,7 +62,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	}
 	cfg.Bench = vocab.BenchAuto
 	fs.Var(&cfg.Bench, "bench", "where the pins live: auto (gpio-sim on this kernel when possible, else the VM), vm, gpio-sim, vm-rpi3 (the emulated Raspberry Pi 3), rpi (this board, with --rig)")
-	fs.Var(&lanes, "lanes", "vm-rpi3 lanes: persist-off, persist-on (default both)")
+	fs.Var(&lanes, "lanes", "vm-rpi3 lanes: bookworm-persist-off, bookworm-persist-on, trixie-persist-off, trixie-persist-on (the default: all four), or persist-off, persist-on (gpiohil and busybox only)")
 	fs.StringVar(&cfg.Rig, "rig", "", "rpi bench: the rig file naming the board, chip and jumpered pairs (docs/hardware.md)")
 	fs.Var(&tools, "tools", "tool profiles to check: built-in names or profile files, comma-separated (default: every built-in)")
 	fs.StringVar(&cfg.LabelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'persistence && tool:libgpiod-v1'")

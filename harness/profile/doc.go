@@ -22,6 +22,7 @@
 //	version-command: [...]     # optional; argv whose first output line is the tool's version
 //	version-match: ' v1\.'     # optional; regexp the version line must match (needs version-command)
 //	bench-kinds: [gpio-sim]    # optional; benches the profile makes sense on (default: all)
+//	access: kernel             # optional; kernel (default) or registers: the tool writes the GPIO registers itself
 //	bias-words:                # optional; the tool's spelling of each bias (default: the bias itself)
 //	  disabled: disable
 //	actions:                   # required; at least one

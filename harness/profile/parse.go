@@ -104,7 +104,7 @@ func (d *decoder) fields(n *yaml.Node, what string, at *yaml.Node, fs []field) e
 }
 
 func (d *decoder) profile(root *yaml.Node) (*Profile, error) {
-	p := &Profile{File: d.file, BiasWords: map[vocab.Bias]string{}, Actions: map[vocab.Action]*Action{}}
+	p := &Profile{File: d.file, Access: AccessKernel, BiasWords: map[vocab.Bias]string{}, Actions: map[vocab.Action]*Action{}}
 	var matchNode *yaml.Node
 	err := d.fields(root, "profile", nil, []field{
 		{Key: "name", Required: true, Decode: func(v *yaml.Node) (err error) {
@@ -145,6 +145,10 @@ func (d *decoder) profile(root *yaml.Node) (*Profile, error) {
 		}},
 		{Key: "bench-kinds", Required: false, Decode: func(v *yaml.Node) (err error) {
 			p.BenchKinds, err = enumList(d, v, "bench kind", "in bench-kinds", vocab.BenchKinds)
+			return err
+		}},
+		{Key: "access", Required: false, Decode: func(v *yaml.Node) (err error) {
+			p.Access, err = enum(d, v, "access", "", Accesses)
 			return err
 		}},
 		{Key: "bias-words", Required: false, Decode: func(v *yaml.Node) error { return d.biasWords(p, v) }},

@@ -65,8 +65,12 @@ type Profile struct {
 	VersionCommand []string
 	VersionMatch   string            // regexp; "" if any version will do
 	BenchKinds     []vocab.BenchKind // the benches it makes sense on; empty means all
-	BiasWords      map[vocab.Bias]string
-	Actions        map[vocab.Action]*Action
+	// Access is how the tool reaches the pins: through the kernel's GPIO interfaces (the
+	// default) or by writing the GPIO registers itself (RPi.GPIO, pigpiod). A register-level
+	// tool never requests a line, so the kernel's line info cannot tell when it holds one.
+	Access    Access
+	BiasWords map[vocab.Bias]string
+	Actions   map[vocab.Action]*Action
 	// Expect is what the tool's actions leave behind, per ending, as the profile itself says
 	// (its expect: block); nil when it says nothing. Package suites merges it with the
 	// built-in expectations.
@@ -75,6 +79,19 @@ type Profile struct {
 	versionRE *regexp.Regexp
 	host      hostTemplates
 }
+
+// Access is how a tool reaches the pins.
+type Access string
+
+const (
+	// AccessKernel: through the kernel's GPIO character device or sysfs (the default).
+	AccessKernel Access = "kernel"
+	// AccessRegisters: by writing the GPIO block's registers (/dev/gpiomem, /dev/mem).
+	AccessRegisters Access = "registers"
+)
+
+// Accesses are the values of a profile's access: key.
+var Accesses = []Access{AccessKernel, AccessRegisters}
 
 // hostTemplates are the compiled templates that may only use {{.Self}}.
 type hostTemplates struct {

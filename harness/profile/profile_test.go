@@ -51,7 +51,7 @@ func TestBuiltin(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"gpiohil-drive", "gpiozero-lgpio", "libgpiod-v1", "libgpiod-v2", "pigpio", "python3-libgpiod", "rpi-gpio", "rpi-lgpio", "sysfs"}
+	want := []string{"gpiohil-drive", "gpiozero-lgpio", "gpiozero", "libgpiod-v1", "libgpiod-v2", "pigpio", "python3-libgpiod-v2", "python3-libgpiod", "rpi-gpio", "rpi-lgpio", "sysfs"}
 	if !slices.Equal(names, want) {
 		t.Errorf("Builtin() names = %v; want %v", names, want)
 	}

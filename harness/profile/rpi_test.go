@@ -9,13 +9,29 @@ import (
 	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
-// The Raspberry Pi-only tools are profiles for the rpi bench alone. Where they are missing, as
-// on every machine but a Pi set up for them, they say so with what to install.
+// The Raspberry Pi tools are profiles for the rpi bench, and those Debian ships for the emulated
+// Pi too (pigpio so that its skip there says why: no daemon); the register-level ones say so.
+// Where they are missing, as on every machine but a Pi set up for them, they say so with what
+// to install.
 func TestPiProfiles(t *testing.T) {
-	for _, name := range []string{"rpi-gpio", "rpi-lgpio", "gpiozero-lgpio", "pigpio"} {
+	for _, tc := range []struct {
+		name   string
+		kinds  []vocab.BenchKind
+		access profile.Access
+	}{
+		{"rpi-gpio", []vocab.BenchKind{vocab.KindRPi, vocab.KindVMRPi3}, profile.AccessRegisters},
+		{"gpiozero", []vocab.BenchKind{vocab.KindRPi, vocab.KindVMRPi3}, profile.AccessRegisters},
+		{"pigpio", []vocab.BenchKind{vocab.KindRPi, vocab.KindVMRPi3}, profile.AccessRegisters},
+		{"rpi-lgpio", []vocab.BenchKind{vocab.KindRPi}, profile.AccessKernel},
+		{"gpiozero-lgpio", []vocab.BenchKind{vocab.KindRPi}, profile.AccessKernel},
+	} {
+		name := tc.name
 		p := mustLookup(t, name)
-		if !slices.Equal(p.BenchKinds, []vocab.BenchKind{vocab.KindRPi}) {
-			t.Errorf("%s: bench-kinds %v; want [rpi]", name, p.BenchKinds)
+		if !slices.Equal(p.BenchKinds, tc.kinds) {
+			t.Errorf("%s: bench-kinds %v; want %v", name, p.BenchKinds, tc.kinds)
+		}
+		if p.Access != tc.access {
+			t.Errorf("%s: access %s; want %s", name, p.Access, tc.access)
 		}
 		for _, a := range []vocab.Action{vocab.SetOutput, vocab.Cleanup, vocab.Hold, vocab.HoldCleanup} {
 			if p.Actions[a] == nil {
@@ -50,6 +66,9 @@ func TestPiProfileCommands(t *testing.T) {
 		{"rpi-lgpio", vocab.SetOutput, vocab.BiasDisabled, `os.environ["RPI_LGPIO_CHIP"] = "gpiochip0".removeprefix("gpiochip")`},
 		{"gpiozero-lgpio", vocab.SetOutput, vocab.BiasAsIs, "DigitalOutputDevice(17, initial_value=True)"},
 		{"gpiozero-lgpio", vocab.SetInput, vocab.BiasDisabled, "DigitalInputDevice(17, pull_up=None, active_state=True)"},
+		{"gpiozero", vocab.SetOutput, vocab.BiasDisabled, "Device.pin_factory = RPiGPIOFactory()"},
+		{"gpiozero", vocab.Hold, vocab.BiasDisabled, "DigitalOutputDevice(17, initial_value=True)"},
+		{"gpiozero", vocab.SetInput, vocab.BiasPullUp, "DigitalInputDevice(17, pull_up=True)"},
 	} {
 		v.Bias = tc.bias
 		argv, err := mustLookup(t, tc.profile).Command(tc.action, v)
@@ -62,7 +81,7 @@ func TestPiProfileCommands(t *testing.T) {
 		}
 	}
 	// RPi.GPIO refuses a pull on an output; gpiozero cannot set one either.
-	for _, name := range []string{"rpi-gpio", "rpi-lgpio", "gpiozero-lgpio"} {
+	for _, name := range []string{"rpi-gpio", "rpi-lgpio", "gpiozero-lgpio", "gpiozero"} {
 		v.Bias = vocab.BiasPullUp
 		if _, err := mustLookup(t, name).Command(vocab.SetOutput, v); err == nil {
 			t.Errorf("%s set-output with a pull-up rendered; want ErrUnsupported", name)

@@ -108,7 +108,7 @@ func ParseShard(v string) (Shard, error) {
 // field is its default.
 type Run struct {
 	Bench        vocab.BenchKind // "" means gpio-sim
-	Lane         string          // the emulated Pi's lane (persist-off, persist-on)
+	Lane         string          // the emulated Pi's lane (bookworm-persist-off, ..., or persist-off, persist-on)
 	Profiles     []string        // built-in profile names or profile file paths, as this process sees them
 	Expectations []string        // expectations files, added to the built-in ones
 	OnlyExpect   bool            // use only the Expectations files, not the built-in ones

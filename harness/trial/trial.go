@@ -184,8 +184,10 @@ func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, err
 	// line (it is ended only then, not after a guess of a settle time), and how the line was
 	// given back. Without a watch (a kernel older than 5.7) there is neither: the settle
 	// time bounds the wait, and the released fields stay unseen.
+	// A tool that writes the registers itself never requests the line: its Ready text is all
+	// there is to wait for.
 	w, werr := bench.WatchLine(l)
-	if werr == nil && act.Holds {
+	if werr == nil && act.Holds && c.Profile.Access != profile.AccessRegisters {
 		spec.Held = w.Held()
 	}
 	res.Run, err = runner.Run(ctx, spec)

@@ -30,7 +30,7 @@ func (l piLane) Report(junit string) string {
 }
 
 func (l piLane) Run(ctx context.Context, job Job) (int, error) {
-	if why := rpi3.Missing(); why != "" {
+	if why := rpi3.Missing(l.lane); why != "" {
 		return 0, fmt.Errorf("the emulated Pi cannot run here: %s", why)
 	}
 	bin := job.Suites

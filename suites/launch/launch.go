@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/profile"
@@ -44,7 +45,7 @@ type Config struct {
 	Expectations []string    // expectations files, added to the built-in ones
 	OnlyExpect   bool        // use only the Expectations files, not the built-in ones
 	Suites       string      // the suites binary; "" means find or build it (see FindSuites)
-	Lanes        []string    // vm-rpi3: lane names (persist-off, persist-on); empty means both
+	Lanes        []string    // vm-rpi3: lane names (rpi3.LaneByName); empty means rpi3.Lanes
 	Rig          string      // rpi: the rig file
 	Board        string      // the board's name in the report
 	Self         string      // the gpiohil binary (the VM's init, {{.Self}} in profiles); "" means this executable
@@ -115,36 +116,57 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return sum, err
 	}
 	start := time.Now()
-	var failed error
+	// Lanes run side by side, as many at once as VMs (each emulated Pi is one TCG thread); a
+	// lane that cannot run stops the ones not yet started, which are reported as not run.
+	var (
+		mu     sync.Mutex
+		failed error
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, laneSlots(cfg, lanes))
+	)
 	for _, l := range lanes {
 		j := job
 		j.JUnit = l.Report(job.JUnit)
 		os.Remove(j.JUnit) // a stale report must not pass for this run's
 		sum.JUnit = append(sum.JUnit, j.JUnit)
 		t := con.Lane(l.Name(), len(specs))
-		if failed != nil { // an earlier lane could not run, or the run was cut short
-			err := salvage(j.JUnit, t, l, specs, "not run: "+failed.Error())
+		slots <- struct{}{}
+		mu.Lock()
+		stop := failed
+		mu.Unlock()
+		if stop != nil { // an earlier lane could not run, or the run was cut short
+			<-slots
+			err := salvage(j.JUnit, t, l, specs, "not run: "+stop.Error())
 			con.Finish(t, j.JUnit, err)
 			continue
 		}
-		c, err := runLane(ctx, l, j, t, con)
-		if err == nil && ctx.Err() != nil {
-			err = context.Cause(ctx)
-		}
-		if err == nil {
-			if _, rerr := junit.ReadFile(j.JUnit); rerr != nil {
-				err = fmt.Errorf("the suites ended with status %d and wrote no JUnit report (%v)", c, rerr)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			c, err := runLane(ctx, l, j, t, con)
+			if err == nil && ctx.Err() != nil {
+				err = context.Cause(ctx)
 			}
-		}
-		if err != nil {
-			failed = laneError(lanes, l, err)
-			if serr := salvage(j.JUnit, t, l, specs, notRun(failed)); serr != nil {
-				failed = errors.Join(failed, serr)
+			if err == nil {
+				if _, rerr := junit.ReadFile(j.JUnit); rerr != nil {
+					err = fmt.Errorf("the suites ended with status %d and wrote no JUnit report (%v)", c, rerr)
+				}
 			}
-		}
-		con.Finish(t, j.JUnit, err)
-		_ = c // the verdicts are in the report; a status without a report is the error above
+			if err != nil {
+				lerr := laneError(lanes, l, err)
+				if serr := salvage(j.JUnit, t, l, specs, notRun(lerr)); serr != nil {
+					lerr = errors.Join(lerr, serr)
+				}
+				mu.Lock()
+				failed = errors.Join(failed, lerr)
+				mu.Unlock()
+			}
+			con.Finish(t, j.JUnit, err)
+			_ = c // the verdicts are in the report; a status without a report is the error above
+		}()
 	}
+	wg.Wait()
 	sum.Duration = time.Since(start)
 	for _, path := range sum.JUnit {
 		if s, rerr := junit.ReadFile(path); rerr == nil {
@@ -152,6 +174,19 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		}
 	}
 	return sum, failed
+}
+
+// laneSlots is how many of the lanes run at once: the VM lane shards itself, so one; the
+// emulated Pi's lanes as many as VMs allows (each is one QEMU on one host core).
+func laneSlots(cfg Config, lanes []Lane) int {
+	if cfg.Bench != vocab.BenchVMRPi3 {
+		return 1
+	}
+	n := cfg.VMs
+	if n <= 0 {
+		n = DefaultVMs()
+	}
+	return max(1, min(n, len(lanes)))
 }
 
 // runLane runs one lane with its output going to its tally.

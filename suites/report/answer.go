@@ -146,6 +146,10 @@ func (m *Matrix) measured(col int, tool string, rows []GridRow) Answer {
 				p = part{state: fmt.Sprintf("%s, where %s was expected", g.Now, outcomeWords[g.Outcome])}
 			case vocab.VerdictUnknown, vocab.Infrastructure:
 				p.outcome = ""
+				if p.state == "" {
+					// Nothing was observed: the spec could not run.
+					p.state = "not measured (the spec could not run: see the rows)"
+				}
 			}
 			if labels[p] == nil {
 				labels[p] = map[vocab.Action][]vocab.Ending{}

@@ -61,7 +61,7 @@ func TestBaselineShowsThePersistChangeOfRealRuns(t *testing.T) {
 	dir := t.TempDir()
 	env := append(runenv.Without(os.Environ()), runenv.EnvBinArm64+"="+rpi3test.Init(t))
 	t.Cleanup(rpi3test.Cleanup)
-	code, stdout, stderr := gpiohilCmd(t, env, runBound, "run", "--bench", "vm-rpi3", "--label-filter", "persistence && tool:gpiohil-drive",
+	code, stdout, stderr := gpiohilCmd(t, env, runBound, "run", "--bench", "vm-rpi3", "--lanes", "persist-off,persist-on", "--label-filter", "persistence && tool:gpiohil-drive",
 		"--junit", filepath.Join(dir, "r.xml"), "--log", filepath.Join(dir, "run.log"))
 	if code != 0 {
 		log, _ := os.ReadFile(filepath.Join(dir, "run.log"))

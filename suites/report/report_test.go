@@ -99,3 +99,22 @@ func TestChecksAreSortedByName(t *testing.T) {
 		t.Errorf("checks in order %q", got)
 	}
 }
+
+// A row whose only spec could not run says so in the answer, instead of an empty state.
+func TestAnswerOfASpecThatCouldNotRun(t *testing.T) {
+	ran := junit.Result{Suite: "persistence", Tool: "gpiozero", Scenario: "set-output high, bias disabled, ended by exit",
+		Observed: "input", Verdict: vocab.Met, Outcome: vocab.UnmanagedInputNoPull}
+	broke := junit.Result{Suite: "cleanup", Tool: "gpiozero", Scenario: "cleanup high, bias disabled, ended by exit", Verdict: vocab.Infrastructure}
+	pi := file(t, []junit.Property{{Name: "bench", Value: "vm-rpi3"}, {Name: "board", Value: "Raspberry Pi 3, emulated, persist off"}},
+		junit.Case{Name: "a", SystemOut: result(ran)},
+		junit.Case{Name: "b", Error: &junit.Message{Message: "infrastructure: the probe timed out"}, SystemOut: result(broke)})
+	m, err := FromFiles([]string{pi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	m.Markdown(&md)
+	if want := "Set an output, clean up and exit: not measured (the spec could not run: see the rows)"; !strings.Contains(md.String(), want) {
+		t.Errorf("Markdown lacks %q:\n%s", want, md.String())
+	}
+}

@@ -75,30 +75,53 @@ const (
 // called name in the outbox, which reaches the host as Config.OutDir/name.
 func OutboxPath(name string) string { return GuestOutbox + "/" + name }
 
-// Lane is one setting of the kernel the emulated Pi boots.
+// Lane is one setting of the kernel the emulated Pi boots, and the userland beside gpiohil.
 type Lane struct {
-	Name    string // persist-off or persist-on
+	Name    string // persist-off, persist-on, or the userland's release and that: bookworm-persist-off
 	Persist bool   // pinctrl_bcm2835.persist_gpio_outputs
+	// Userland is the Debian release whose arm64 userland (ci/rpi3/userland.sh: Python,
+	// RPi.GPIO, gpiozero, libgpiod and its tools) boots beside gpiohil; "" boots gpiohil and
+	// busybox only.
+	Userland string
 }
 
-// The two lanes.
+// The lanes.
 var (
 	// PersistOff is the mainline default: a released output becomes an input.
 	PersistOff = Lane{Name: "persist-off", Persist: false}
 	// PersistOn is Raspberry Pi OS's default: a released output stays an output at its level.
 	PersistOn = Lane{Name: "persist-on", Persist: true}
-	// Lanes lists both, in the order CI runs them.
-	Lanes = []Lane{PersistOff, PersistOn}
+	// BareLanes boot gpiohil and busybox only: quick, for gpiohil's own tests of the lane.
+	BareLanes = []Lane{PersistOff, PersistOn}
+	// Userlands are the Debian releases ci/rpi3/userland.sh builds: bookworm (Python 3.11,
+	// libgpiod 1.6) and trixie (Python 3.13, libgpiod 2.2).
+	Userlands = []string{"bookworm", "trixie"}
+	// Lanes are what gpiohil run --bench vm-rpi3 runs: each userland with persist off and on.
+	Lanes = userlandLanes()
 )
+
+func userlandLanes() []Lane {
+	var ls []Lane
+	for _, u := range Userlands {
+		for _, l := range BareLanes {
+			ls = append(ls, Lane{Name: u + "-" + l.Name, Persist: l.Persist, Userland: u})
+		}
+	}
+	return ls
+}
 
 func (l Lane) String() string { return l.Name }
 
 // Title is the lane's column heading in the semantics matrix.
 func (l Lane) Title() string {
-	if l.Persist {
-		return "Raspberry Pi 3, emulated, mainline driver, persist on"
+	t := "Raspberry Pi 3, emulated, mainline driver, "
+	if l.Userland != "" {
+		t += "Debian " + l.Userland + ", "
 	}
-	return "Raspberry Pi 3, emulated, mainline driver, persist off"
+	if l.Persist {
+		return t + "persist on"
+	}
+	return t + "persist off"
 }
 
 // Param is the kernel command-line parameter that selects the lane.
@@ -117,14 +140,16 @@ func (l Lane) ParamValue() vocab.Persist {
 	return vocab.PersistOff
 }
 
-// LaneByName returns the lane called name.
+// LaneByName returns the lane called name: one of Lanes or BareLanes.
 func LaneByName(name string) (Lane, error) {
-	for _, l := range Lanes {
+	var names []string
+	for _, l := range append(append([]Lane(nil), Lanes...), BareLanes...) {
 		if l.Name == name {
 			return l, nil
 		}
+		names = append(names, l.Name)
 	}
-	return Lane{}, fmt.Errorf("rpi3: lane %q unknown; want persist-off or persist-on", name)
+	return Lane{}, fmt.Errorf("rpi3: lane %q unknown; want one of %s", name, strings.Join(names, ", "))
 }
 
 // CurrentLane says which lane this process runs in, from $GPIOHIL_RPI3_LANE; ok is false outside
@@ -141,7 +166,7 @@ func CurrentLane() (l Lane, ok bool) {
 type Kernel struct {
 	Dir      string
 	Image    string // vmlinuz: an arm64 Image
-	DTB      string // bcm2837-rpi-3-b.dtb
+	DTB      string // board.dtb: bcm2837-rpi-3-b.dtb with a board revision and an rng seed
 	Watchdog string // bcm2835_wdt.ko, decompressed
 	Busybox  string // a static arm64 busybox
 	Release  string // the kernel's uname -r
@@ -162,7 +187,7 @@ func FindKernel(dir string) (Kernel, error) {
 	if dir == "" {
 		dir = DefaultKernelDir()
 	}
-	k := Kernel{Dir: dir, Image: filepath.Join(dir, "vmlinuz"), DTB: filepath.Join(dir, "bcm2837-rpi-3-b.dtb"),
+	k := Kernel{Dir: dir, Image: filepath.Join(dir, "vmlinuz"), DTB: filepath.Join(dir, "board.dtb"),
 		Watchdog: filepath.Join(dir, "bcm2835_wdt.ko"), Busybox: filepath.Join(dir, "busybox")}
 	for _, p := range []string{k.Image, k.DTB, k.Watchdog, k.Busybox} {
 		if _, err := os.Stat(p); err != nil {
@@ -185,13 +210,44 @@ func FindKernel(dir string) (Kernel, error) {
 	return k, nil
 }
 
-// Missing says why the lane cannot run here (no QEMU, no kernel), or "" when it can.
-func Missing() string {
+// Userland is a Debian userland for the guest, as ci/rpi3/userland.sh left it.
+type Userland struct {
+	Release  string // bookworm, trixie
+	Dir      string
+	Archive  string // userland.cpio: an uncompressed newc archive, loaded before gpiohil's own
+	Manifest string // manifest.txt: its packages and versions
+}
+
+// DefaultUserlandDir is where ci/rpi3/userland.sh leaves the current userland of a release.
+func DefaultUserlandDir(release string) string {
+	return filepath.Join(vm.CacheDir(), "rpi3", "userland", "current-"+release)
+}
+
+// FindUserland checks the current userland of a Debian release. The error says what to run.
+func FindUserland(release string) (Userland, error) {
+	dir := DefaultUserlandDir(release)
+	u := Userland{Release: release, Dir: dir, Archive: filepath.Join(dir, "userland.cpio"), Manifest: filepath.Join(dir, "manifest.txt")}
+	for _, p := range []string{u.Archive, u.Manifest} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			return u, fmt.Errorf("rpi3: no Debian %s userland for the emulated Pi: %s missing; build it with: make rpi3-userland (ci/rpi3/userland.sh %s)", release, p, release)
+		}
+	}
+	return u, nil
+}
+
+// Missing says why lane l cannot run here (no QEMU, no kernel, no userland), or "" when it
+// can. The zero Lane asks about the bare lanes.
+func Missing(l Lane) string {
 	if _, err := exec.LookPath(DefaultQEMU); err != nil {
 		return DefaultQEMU + " not found (sudo apt-get install qemu-system-arm, or make rpi3-kernel as root)"
 	}
 	if _, err := FindKernel(""); err != nil {
 		return strings.TrimPrefix(err.Error(), "rpi3: ")
+	}
+	if l.Userland != "" {
+		if _, err := FindUserland(l.Userland); err != nil {
+			return strings.TrimPrefix(err.Error(), "rpi3: ")
+		}
 	}
 	return ""
 }
@@ -282,9 +338,10 @@ func (c *Config) Carry(hostPath string, mode fs.FileMode) (guestPath string) {
 
 // prepared holds the checked inputs of one run.
 type prepared struct {
-	cfg    Config
-	qemu   string
-	kernel Kernel
+	cfg      Config
+	qemu     string
+	kernel   Kernel
+	userland *Userland // nil on a bare lane
 }
 
 func check(cfg Config) (prepared, error) {
@@ -306,6 +363,13 @@ func check(cfg Config) (prepared, error) {
 	}
 	if p.kernel, err = FindKernel(cfg.KernelDir); err != nil {
 		return p, err
+	}
+	if u := p.cfg.Lane.Userland; u != "" {
+		ul, err := FindUserland(u)
+		if err != nil {
+			return p, err
+		}
+		p.userland = &ul
 	}
 	if p.cfg.Init == "" {
 		if p.cfg.Init, err = DefaultInit(); err != nil {
@@ -334,7 +398,9 @@ func AppendLine(cfg Config) string {
 	}
 	// console=ttyAMA0: the PL011, QEMU's first serial port. panic=-1 ends a panicking guest at
 	// once (with -no-reboot, QEMU exits) instead of leaving it to the timeout.
-	line := "console=ttyAMA0 panic=-1 quiet rdinit=/init " + lane.Param()
+	// iomem=relaxed: RPi.GPIO maps the GPIO registers through /dev/mem (Debian's kernel has no
+	// /dev/gpiomem), which Debian's IO_STRICT_DEVMEM refuses for a region a driver claimed.
+	line := "console=ttyAMA0 panic=-1 quiet rdinit=/init iomem=relaxed " + lane.Param()
 	if cfg.Append != "" {
 		line += " " + cfg.Append
 	}
@@ -398,7 +464,7 @@ func Entries(cfg Config, k Kernel, gc wire.GuestConfig) ([]initramfs.Entry, erro
 // adds GPIOHIL_VM=1.
 func GuestEnv(lane Lane) []string {
 	run := runenv.Run{Bench: vocab.KindVMRPi3, Lane: lane.Name, Outbox: GuestOutbox, Bin: GuestBin}
-	return append([]string{"PATH=/bin", "HOME=/root", "TMPDIR=/tmp"}, run.Environ()...)
+	return append([]string{"PATH=/bin:/usr/bin:/sbin:/usr/sbin", "HOME=/root", "TMPDIR=/tmp"}, run.Environ()...)
 }
 
 // Run boots the emulated Pi, runs cfg.Args in it and returns how it ended. Errors are those of
@@ -436,7 +502,7 @@ func run(ctx context.Context, p prepared) (vm.Result, error) {
 		return res, err
 	}
 	initrd := filepath.Join(tmp, "initramfs.cpio")
-	if err := initramfs.WriteFile(initrd, entries); err != nil {
+	if err := writeInitrd(initrd, p.userland, entries); err != nil {
 		return res, fmt.Errorf("rpi3: %w", err)
 	}
 	sock := filepath.Join(tmp, "channel.sock")
@@ -453,6 +519,59 @@ func run(ctx context.Context, p prepared) (vm.Result, error) {
 	}
 	res.Accel, res.Files = accel, out.names
 	return res, err
+}
+
+// writeInitrd writes the run's initramfs: the userland's archive, when the lane has one, then
+// gpiohil's, whose /init, /bin links and configuration then win over the userland's. The
+// kernel unpacks concatenated archives in order; each must start 4-byte aligned.
+func writeInitrd(path string, u *Userland, entries []initramfs.Entry) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if u != nil {
+		src, err := os.Open(u.Archive)
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(f, src)
+		src.Close()
+		if err != nil {
+			return fmt.Errorf("copy the %s userland: %w", u.Release, err)
+		}
+		if pad := (4 - n%4) % 4; pad > 0 {
+			if _, err := f.Write(make([]byte, pad)); err != nil {
+				return err
+			}
+		}
+	}
+	if u != nil {
+		entries = mergedUsr(entries)
+	}
+	if err := initramfs.Write(f, entries); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// mergedUsr moves entries under /bin, /sbin and /lib to /usr, where the userland's symlinks of
+// those names point (Debian's merged /usr). The kernel's unpacker replaces an existing entry of
+// another type, so a /lib directory in gpiohil's archive would otherwise replace the userland's
+// /lib symlink, and with it the dynamic loader every program of the userland needs. The guest
+// paths keep working through the symlinks.
+func mergedUsr(entries []initramfs.Entry) []initramfs.Entry {
+	out := make([]initramfs.Entry, 0, len(entries))
+	for _, e := range entries {
+		for _, d := range []string{"/bin", "/sbin", "/lib"} {
+			if e.Path == d || strings.HasPrefix(e.Path, d+"/") {
+				e.Path = "/usr" + e.Path
+				break
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // outFiles writes File frames under a host directory.

@@ -44,7 +44,7 @@ func InPi() bool {
 // Require skips t, or fails it under GPIOHIL_REQUIRE_VM=1, when the lane cannot run here.
 func Require(t testing.TB) {
 	t.Helper()
-	vmtest.RequireLane(t, "emulated Pi lane", rpi3.Missing())
+	vmtest.RequireLane(t, "emulated Pi lane", rpi3.Missing(rpi3.Lane{}))
 }
 
 // Init returns a static arm64 gpiohil for the guest: $GPIOHIL_BIN_ARM64, or one built once per
@@ -75,7 +75,7 @@ func goArm64(args ...string) error {
 
 // Options adjust MainWith.
 type Options struct {
-	Lanes []rpi3.Lane // the lanes to run; nil means rpi3.Lanes (both)
+	Lanes []rpi3.Lane // the lanes to run; nil means rpi3.BareLanes (both, gpiohil and busybox only)
 	Env   []string    // added to the test binary's environment in the guest
 	Files []initramfs.Entry
 	// OutDir receives the files the tests leave in $GPIOHIL_OUTBOX, under one directory per
@@ -127,7 +127,7 @@ func MainWith(m *testing.M, o Options) int {
 	if InPi() || listOnly(os.Args[1:]) {
 		return m.Run()
 	}
-	if why := rpi3.Missing(); why != "" {
+	if why := rpi3.Missing(rpi3.Lane{}); why != "" {
 		if runenv.CurrentHost().RequireVM {
 			fmt.Fprintf(os.Stderr, "FAIL: emulated Pi lane required (%s=1) but unavailable: %s\n", runenv.EnvRequireVM, why)
 			return 1
@@ -161,7 +161,7 @@ func MainWith(m *testing.M, o Options) int {
 	}
 	lanes := o.Lanes
 	if len(lanes) == 0 {
-		lanes = rpi3.Lanes
+		lanes = rpi3.BareLanes
 	}
 	code := 0
 	for _, lane := range lanes {
