@@ -36,8 +36,9 @@ const runUsage = `usage: gpiohil run [flags]
   Output: a progress line per lane, each failure in full as it happens, and a summary; the
   suites' whole stream goes to the log (--log), and to the terminal too with -v.
 
-  Reports (--junit): a bench with one lane writes FILE; one with several (vm-rpi3: persist-off
-  and persist-on) writes FILE with the lane's name before .xml (suites-persist-off.xml, ...).
+  Reports (--junit): a bench with one lane writes FILE; one with several (vm-rpi3: four, a
+  Debian userland with persist off and on) writes FILE with the lane's name before .xml
+  (suites-bookworm-persist-off.xml, ...).
   A directory (DIR/) gets suites-BENCH.xml, or suites-BENCH-LANE.xml per lane. A run cut short
   still writes them: every spec that finished, and every other as an error saying why.
 
@@ -74,7 +75,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	fs.StringVar(&cfg.Board, "board", "", "the board's name in reports")
 	fs.StringVar(&cfg.VM.Kernel, "kernel", "", "the VM's kernel, a bzImage (vm bench; default: the one make kernel built)")
 	fs.DurationVar(&cfg.VM.Timeout, "timeout", 0, "bound on the whole run (vm bench; default 30m)")
-	fs.IntVar(&cfg.VMs, "vms", 0, fmt.Sprintf("vm bench: VMs sharing the specs, run at once (default one per CPU, here %d; at most %d)", launch.DefaultVMs(), launch.MaxVMs))
+	fs.IntVar(&cfg.VMs, "vms", 0, fmt.Sprintf("vm bench: VMs sharing the specs; vm-rpi3: lanes booted at once (default one per CPU, here %d; at most %d)", launch.DefaultVMs(), launch.MaxVMs))
 	fs.BoolVar(&verbose, "v", false, "print the suites' whole stream as it comes, not a progress line")
 	fs.StringVar(&logPath, "log", logPath, "the suites' whole stream goes here")
 	fs.BoolVar(&list, "list", false, "print the specs the run would run, per lane, and exit without booting anything")

@@ -50,7 +50,7 @@ type Config struct {
 	Board        string      // the board's name in the report
 	Self         string      // the gpiohil binary (the VM's init, {{.Self}} in profiles); "" means this executable
 	VM           vm.Config
-	VMs          int // vm bench: how many VMs share the specs (runenv.Shard); 0 means DefaultVMs()
+	VMs          int // vm bench: how many VMs share the specs (runenv.Shard); vm-rpi3: lanes at once; 0 means DefaultVMs()
 	// Console is where the run reports as it goes; nil means a quiet one on Stdout.
 	Console *Console
 	Stdout  io.Writer

@@ -17,8 +17,11 @@ import (
 type Answer struct {
 	Tool     string
 	Version  string // as the tool reported it, when measured
-	Platform string // the column's title; "" for a prediction
-	Column   int    // the column, for a link to its rows
+	Platform string // the (first) column's title; "" for a prediction
+	Column   int    // the (first) column, for a link to its rows
+	// Also are the other columns where the tool's answer is the same, word for word (RPi.GPIO
+	// on both Debian userlands, say): one answer for all of them.
+	Also []int
 	Measured bool
 	// Says are the answer's parts: what the tool's actions, ended which ways, leave the line
 	// as. Each reads "set-output, hold (any ending): released as an output, then input pulled
@@ -98,7 +101,12 @@ func (m *Matrix) Answers(rules *expect.Rules) []Answer {
 		}
 		for _, tool := range slices.Sorted(maps.Keys(byTool)) {
 			measured[tool] = true
-			out = append(out, m.measured(col, tool, byTool[tool]))
+			a := m.measured(col, tool, byTool[tool])
+			if i := slices.IndexFunc(out, a.same); i >= 0 {
+				out[i].Also = append(out[i].Also, col)
+				continue
+			}
+			out = append(out, a)
 		}
 	}
 	for _, tool := range m.Unmeasured() {
@@ -112,6 +120,31 @@ func (m *Matrix) Answers(rules *expect.Rules) []Answer {
 		}
 	}
 	return out
+}
+
+// same reports whether b, measured on another platform, says what a says, word for word.
+func (a Answer) same(b Answer) bool {
+	return a.Measured && b.Measured && a.Tool == b.Tool && a.Version == b.Version && a.Text() == b.Text()
+}
+
+// Columns are the columns the answer is about: Column, then Also.
+func (a Answer) Columns() []int { return append([]int{a.Column}, a.Also...) }
+
+// PlatformNames are the titles of the answer's columns, each after the first without the words
+// it shares with the first ("Raspberry Pi 3, emulated, mainline driver, Debian bookworm,
+// persist off" then "Debian trixie, persist off").
+func (m *Matrix) PlatformNames(a Answer) []string {
+	first := strings.Split(m.Columns[a.Column].Title, ", ")
+	names := []string{m.Columns[a.Column].Title}
+	for _, col := range a.Also {
+		words := strings.Split(m.Columns[col].Title, ", ")
+		n := 0
+		for n < len(words)-1 && n < len(first) && words[n] == first[n] {
+			n++
+		}
+		names = append(names, strings.Join(words[n:], ", "))
+	}
+	return names
 }
 
 // measured is a tool's answer on one platform.

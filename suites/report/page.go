@@ -87,10 +87,15 @@ func (m *Matrix) WriteAnswers(w io.Writer, rules *expect.Rules, link bool) {
 		if !a.Measured {
 			continue
 		}
-		where := "**" + a.Platform + "**"
-		if link {
-			where = fmt.Sprintf("[%s](#%s)", a.Platform, anchor(a.Column))
+		var wheres []string
+		for i, name := range m.PlatformNames(a) {
+			if link {
+				wheres = append(wheres, fmt.Sprintf("[%s](#%s)", name, anchor(a.Columns()[i])))
+			} else {
+				wheres = append(wheres, "**"+name+"**")
+			}
 		}
+		where := strings.Join(wheres, "; ")
 		version := ""
 		if a.Version != "" && a.Version != "installed" {
 			version = " (" + a.Version + ")"
@@ -215,6 +220,23 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"why":     func(m *Matrix, tool string) string { return m.whyNot(tool) },
 	"many":    func(c GridCell) bool { return len(c.Groups) > 1 },
 	"inc":     func(i int) int { return i + 1 },
+	// where are the platforms an answer is about, each with its column.
+	"where": func(m *Matrix, a Answer) []struct {
+		Col  int
+		Name string
+	} {
+		var out []struct {
+			Col  int
+			Name string
+		}
+		for i, name := range m.PlatformNames(a) {
+			out = append(out, struct {
+				Col  int
+				Name string
+			}{a.Columns()[i], name})
+		}
+		return out
+	},
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>gpiohil: what a GPIO line is left as</title>
 <style>
@@ -231,7 +253,7 @@ td.passed{background:#d9f2d9}td.failed{background:#f8d0d0}
 small{color:#555}p{margin:.3em 0}
 </style></head><body>
 <h1>What a GPIO line is left as once the program that set it is gone</h1>
-<ul class="answers">{{range .Answers}}{{if .Measured}}<li><span class="tool">{{.Tool}}</span>{{if and .Version (ne .Version "installed")}} <small>({{.Version}})</small>{{end}} on <a href="#{{printf "platform-%d" (inc .Column)}}">{{.Platform}}</a>: {{.Saying}}.{{if .ExpectedBy}} <small>{{.Judged}}.</small>{{end}}{{if .Doubts}} <span class="doubt">({{range $i, $d := .Doubts}}{{if $i}}; {{end}}{{$d}}{{end}})</span>{{end}}</li>
+<ul class="answers">{{range .Answers}}{{if .Measured}}<li><span class="tool">{{.Tool}}</span>{{if and .Version (ne .Version "installed")}} <small>({{.Version}})</small>{{end}} on {{range $i, $p := where $.M .}}{{if $i}}; {{end}}<a href="#{{printf "platform-%d" (inc $p.Col)}}">{{$p.Name}}</a>{{end}}: {{.Saying}}.{{if .ExpectedBy}} <small>{{.Judged}}.</small>{{end}}{{if .Doubts}} <span class="doubt">({{range $i, $d := .Doubts}}{{if $i}}; {{end}}{{$d}}{{end}})</span>{{end}}</li>
 {{end}}{{end}}</ul>
 {{$m := .M}}{{$first := true}}{{range .Answers}}{{if not .Measured}}{{if $first}}<p>Not measured here, <i>predicted</i>:</p><ul class="answers pred">{{$first = false}}{{end}}<li><span class="tool">{{.Tool}}</span> <small>({{why $m .Tool}})</small>{{if .Says}}: predicted by {{.Source}}: {{.Saying}}{{end}}.</li>
 {{end}}{{end}}{{if not $first}}</ul>{{end}}

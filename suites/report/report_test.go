@@ -118,3 +118,48 @@ func TestAnswerOfASpecThatCouldNotRun(t *testing.T) {
 		t.Errorf("Markdown lacks %q:\n%s", want, md.String())
 	}
 }
+
+// A tool whose answer is the same, word for word, on several platforms gets one answer naming
+// them all, each after the first without the words it shares with the first; one that differs
+// gets its own.
+func TestAnswersMergeAcrossPlatforms(t *testing.T) {
+	out := junit.Result{Suite: "persistence", Tool: "rpi-gpio", Scenario: "set-output high, bias disabled, ended by exit",
+		Observed: "output", Verdict: vocab.Met, Outcome: vocab.UnmanagedOutput}
+	rel := junit.Result{Suite: "persistence", Tool: "libgpiod-v1", Scenario: "set-output high, bias disabled, ended by exit",
+		Verdict: vocab.Met, Outcome: vocab.ReleasedOutput}
+	relOff, relOn := rel, rel
+	relOff.Observed, relOn.Observed = "input", "output"
+	var files []string
+	for _, c := range []struct {
+		board string
+		lib   junit.Result
+	}{{"Raspberry Pi 3, emulated, Debian bookworm, persist off", relOff}, {"Raspberry Pi 3, emulated, Debian bookworm, persist on", relOn}} {
+		files = append(files, file(t, []junit.Property{{Name: "bench", Value: "vm-rpi3"}, {Name: "board", Value: c.board}, {Name: "tool:rpi-gpio", Value: "RPi.GPIO 0.7.1a4"}},
+			junit.Case{Name: "a", SystemOut: result(out)}, junit.Case{Name: "b", SystemOut: result(c.lib)}))
+	}
+	m, err := FromFiles(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	m.WriteAnswers(&md, nil, true)
+	for _, want := range []string{
+		"- **rpi-gpio** (RPi.GPIO 0.7.1a4) on [Raspberry Pi 3, emulated, Debian bookworm, persist off](#platform-1); [persist on](#platform-2): Set an output and exit: left as set",
+		"- **libgpiod-v1** on [Raspberry Pi 3, emulated, Debian bookworm, persist off](#platform-1): Set an output and exit: released as an output → input.",
+		"- **libgpiod-v1** on [Raspberry Pi 3, emulated, Debian bookworm, persist on](#platform-2): Set an output and exit: released as an output → output.",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("answers lack %q:\n%s", want, md.String())
+		}
+	}
+	if n := strings.Count(md.String(), "**rpi-gpio**"); n != 1 {
+		t.Errorf("rpi-gpio has %d answers; want 1:\n%s", n, md.String())
+	}
+	var html bytes.Buffer
+	if err := m.HTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	if want := `<a href="#platform-1">Raspberry Pi 3, emulated, Debian bookworm, persist off</a>; <a href="#platform-2">persist on</a>`; !strings.Contains(html.String(), want) {
+		t.Errorf("HTML lacks %q", want)
+	}
+}
