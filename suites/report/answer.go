@@ -21,7 +21,7 @@ type Answer struct {
 	Column   int    // the (first) column, for a link to its rows
 	// Also are the other columns where the tool's answer is the same, word for word (RPi.GPIO
 	// on both Debian userlands, say): one answer for all of them.
-	Also []int
+	Also     []int
 	Measured bool
 	// Says are the answer's parts: what the tool's actions, ended which ways, leave the line
 	// as. Each reads "set-output, hold (any ending): released as an output, then input pulled
