@@ -106,8 +106,9 @@ func TestGuestEnvIsTheRunOfTheLane(t *testing.T) {
 	if want := (runenv.Run{Bench: vocab.KindVMRPi3, Lane: "persist-on", Outbox: rpi3.GuestOutbox, Bin: rpi3.GuestBin, Shard: runenv.All}); !reflect.DeepEqual(run, want) {
 		t.Errorf("the guest's run is %+v, want %+v", run, want)
 	}
-	if p, _ := lookup("PATH"); p != "/bin" {
-		t.Errorf("PATH=%q, want /bin", p)
+	// busybox's links first, then the userland's programs (lanes with a Debian userland).
+	if p, _ := lookup("PATH"); p != "/bin:/usr/bin:/sbin:/usr/sbin" {
+		t.Errorf("PATH=%q, want /bin:/usr/bin:/sbin:/usr/sbin", p)
 	}
 }
 
@@ -222,5 +223,14 @@ func TestAgentFailureIsAGuestError(t *testing.T) {
 	var ge *vm.GuestError
 	if !errors.As(err, &ge) || !strings.Contains(ge.Reason, "fault injected") {
 		t.Fatalf("err = %v, want a *vm.GuestError naming the injected fault", err)
+	}
+}
+
+// A lane's userland that was never built is named with the command that builds it.
+func TestMissingUserlandSaysWhatToRun(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	_, err := rpi3.FindUserland("trixie")
+	if err == nil || !strings.Contains(err.Error(), "make rpi3-userland") || !strings.Contains(err.Error(), "trixie") {
+		t.Errorf("FindUserland of a missing userland: %v; want it to name trixie and make rpi3-userland", err)
 	}
 }
