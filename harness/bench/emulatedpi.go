@@ -13,6 +13,7 @@ import (
 	"github.com/warthog618/go-gpiocdev"
 
 	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/runenv"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
@@ -72,6 +73,11 @@ type EmulatedPi struct {
 	lines    []Line
 	plat     observe.Platform
 
+	// marks writes the register witness's marks (regmark.go); nil outside gpiohil's VM or when
+	// /dev/mem cannot be mapped, which markErr then says.
+	marks   *regMark
+	markErr error
+
 	mu      sync.Mutex
 	chip    *gpiocdev.Chip
 	touched map[Line]bool
@@ -117,6 +123,9 @@ func NewEmulatedPi() (*EmulatedPi, error) {
 		b.lines = append(b.lines, Line{Chip: BCM2835Label, ChipName: b.chipName, Dev: b.dev, Name: name, Offset: n})
 	}
 	b.plat = observe.ReadPlatform(vocab.KindVMRPi3, b.chipName)
+	if runenv.InVM() {
+		b.marks, b.markErr = openRegMark()
+	}
 	return b, nil
 }
 
@@ -259,7 +268,17 @@ func (b *EmulatedPi) Observe(l Line) (observe.Observation, error) {
 		o.Direction = vocab.Output
 	}
 	o.Evidencef("pinctrl debugfs: function %s (the GPFSEL register)", fn)
-	o.Evidencef("level, drive and pull: not visible, QEMU's bcm2835 GPIO models neither levels of inputs nor pulls")
+	switch {
+	case b.marks != nil:
+		o.Mark = b.marks.mark()
+		o.Evidencef("level and drive: not visible, QEMU's bcm2835 GPIO models neither levels of inputs nor pulls")
+		o.Evidencef("pull: not visible here; register witness mark %d, for the host to read the pull at this moment in QEMU's trace", o.Mark)
+	default:
+		o.Evidencef("level, drive and pull: not visible, QEMU's bcm2835 GPIO models neither levels of inputs nor pulls")
+		if b.markErr != nil {
+			o.Evidencef("register witness: no mark (%v)", b.markErr)
+		}
+	}
 	return o, nil
 }
 
@@ -282,6 +301,10 @@ func (b *EmulatedPi) Close() error {
 	if b.chip != nil {
 		b.chip.Close()
 		b.chip = nil
+	}
+	if b.marks != nil {
+		errs = append(errs, b.marks.close())
+		b.marks = nil
 	}
 	b.mu.Unlock()
 	return errors.Join(errs...)

@@ -114,6 +114,10 @@ type Observation struct {
 	WhyUnknown map[vocab.Field]string `json:"why-unknown,omitempty"`
 
 	Platform Platform `json:"platform"`
+	// Mark, on the emulated Pi, is the register witness's mark written when this observation
+	// was made: the host finds the pin's pull and latch at that moment in QEMU's trace of the
+	// GPIO block's writes (package regwitness). 0: none.
+	Mark uint32 `json:"mark,omitempty"`
 }
 
 // New returns an Observation with every field Unknown.

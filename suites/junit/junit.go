@@ -136,7 +136,14 @@ func Build(name string, props []Property, cases []Case, pkg string, seconds floa
 	if !start.IsZero() {
 		s.Timestamp = start.Format("2006-01-02T15:04:05")
 	}
-	for _, c := range cases {
+	s.Recount()
+	return Suites{Name: name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []Suite{s}}
+}
+
+// Recount counts the suite's cases again: tests, failures, errors and skips.
+func (s *Suite) Recount() {
+	s.Tests, s.Failures, s.Errors, s.Skipped = 0, 0, 0, 0
+	for _, c := range s.Cases {
 		s.Tests++
 		switch {
 		case c.Failure != nil:
@@ -147,7 +154,6 @@ func Build(name string, props []Property, cases []Case, pkg string, seconds floa
 			s.Skipped++
 		}
 	}
-	return Suites{Name: name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []Suite{s}}
 }
 
 // Progress is one line a running suites process writes to its standard output, after

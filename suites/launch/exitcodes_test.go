@@ -26,8 +26,14 @@ type gpiohilRun struct {
 
 func startGpiohil(t *testing.T, args ...string) *gpiohilRun {
 	t.Helper()
+	return startGpiohilEnv(t, nil, args...)
+}
+
+// startGpiohilEnv is startGpiohil with env added to the environment.
+func startGpiohilEnv(t *testing.T, env []string, args ...string) *gpiohilRun {
+	t.Helper()
 	r := &gpiohilRun{cmd: exec.Command(vmtest.Binary(t), args...)}
-	r.cmd.Env = runenv.Without(os.Environ()) // make test's own run configuration is not this run's
+	r.cmd.Env = append(runenv.Without(os.Environ()), env...) // make test's own run configuration is not this run's
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	r.cmd.Dir = t.TempDir()
 	r.start = time.Now()

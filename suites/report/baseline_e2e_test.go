@@ -101,8 +101,9 @@ func cellsOf(t *testing.T, path string) int {
 	return len(d.Cells)
 }
 
-// A released output: an input afterwards with persist off, still an output with persist on.
-var persistChange = regexp.MustCompile(`^Raspberry Pi 3, emulated, [^:]*persist on: gpiohil-drive (.+): was (\S+) input, released as output(.*); now (\S+) output, released as output(.*)$`)
+// A released output: an input afterwards with persist off (with the pull the register witness
+// saw), still an output with persist on (driving the level the witness saw).
+var persistChange = regexp.MustCompile(`^Raspberry Pi 3, emulated, [^:]*persist on: gpiohil-drive (.+): was (\S+) input[^,]*, released as output(.*); now (\S+) output[^,]*, released as output(.*)$`)
 
 // checkPersistChanges checks the changes: the lanes' titles named, then one line per cell, each
 // the persist change, then the summary.
@@ -121,7 +122,7 @@ func checkPersistChanges(t *testing.T, out string, cells int) {
 			t.Errorf("line %q: want a released output that was an input and now stays an output, same verdict and bias", l)
 		}
 	}
-	want := "gpiohil-drive set-output high, bias pull-up, ended by exit, from input pull-down: was ✅ input, released as output pull-up; now ✅ output, released as output pull-up"
+	want := "gpiohil-drive set-output high, bias pull-up, ended by exit, from input pull-down: was ✅ input pull-up, released as output pull-up; now ✅ output high driven, released as output pull-up"
 	if !strings.Contains(out, want) {
 		t.Errorf("changes lack %q:\n%s", want, out)
 	}

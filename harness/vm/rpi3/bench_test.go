@@ -3,6 +3,7 @@ package rpi3_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -44,3 +45,53 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// BenchmarkUserland boots the Debian bookworm userland lane and imports gpiozero and RPi.GPIO
+// in it, with and without the register witness's trace (QEMU's memory_region_ops_write), the
+// two alternating so that both see the same machine: boot-ms is the boot to the agent with the
+// userland, total-ms the whole run, trace-ratio the traced run's median over the untraced
+// one's, trace-kB the size of the trace.
+func BenchmarkUserland(b *testing.B) {
+	lane, err := rpi3.LaneByName("bookworm-persist-off")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if why := rpi3.Missing(lane); why != "" {
+		b.Skip(why)
+	}
+	initBin := rpi3test.Init(b)
+	dir := b.TempDir()
+	var boots, plain, traced []time.Duration
+	var size int64
+	for i := 0; b.Loop(); i++ {
+		cfg := rpi3.Config{Lane: lane, Init: initBin, Timeout: 3 * time.Minute,
+			Args: []string{"/usr/bin/python3", "-c", "import gpiozero, RPi.GPIO"}}
+		if i%2 == 1 {
+			cfg.Trace = filepath.Join(dir, "trace.log")
+		}
+		res, err := rpi3.Run(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Code != 0 {
+			b.Fatalf("python3 -c 'import gpiozero, RPi.GPIO' exited %d", res.Code)
+		}
+		if cfg.Trace == "" {
+			plain, boots = append(plain, res.Total), append(boots, res.Boot)
+			continue
+		}
+		traced = append(traced, res.Total)
+		if st, err := os.Stat(cfg.Trace); err == nil {
+			size = st.Size()
+		}
+	}
+	if len(traced) == 0 {
+		b.Fatal("no traced run: use -benchtime 2x or more")
+	}
+	b.ReportMetric(ms(median(boots)), "boot-ms")
+	b.ReportMetric(ms(median(plain)), "total-ms")
+	b.ReportMetric(ms(median(traced)), "traced-ms")
+	b.ReportMetric(float64(median(traced))/float64(median(plain)), "trace-ratio")
+	b.ReportMetric(float64(size)/1000, "trace-kB")
+	b.Logf("untraced %v; traced %v", plain, traced)
+}

@@ -303,6 +303,9 @@ type Config struct {
 	Timeout   time.Duration // bound on the whole run; 0 means DefaultTimeout
 	Append    string        // extra kernel command line
 	Fault     string        // makes the guest agent fail at a named step; tests only
+	// Trace, when set, is the host file QEMU writes its trace of every MMIO write to
+	// (memory_region_ops_write): the register witness's input (package regwitness).
+	Trace string
 
 	Stdout, Stderr io.Writer // the command's output; nil discards it
 	Console        io.Writer // when set, the guest console (kernel and agent messages) is copied here
@@ -409,7 +412,7 @@ func AppendLine(cfg Config) string {
 
 // QEMUArgs returns QEMU's command line for a run.
 func QEMUArgs(cfg Config, k Kernel, initrd, sock string) []string {
-	return []string{
+	args := []string{
 		// One TCG thread for the board's four cores: with a thread each, the three secondary
 		// cores spin in QEMU's boot stub (WFE does not sleep under TCG) and take the host's
 		// cores from the boot core; boot to the agent took 9 s instead of 4 on two cores.
@@ -421,6 +424,10 @@ func QEMUArgs(cfg Config, k Kernel, initrd, sock string) []string {
 		"-chardev", "socket,id=channel,path=" + sock,
 		"-serial", "chardev:channel",
 	}
+	if cfg.Trace != "" {
+		args = append(args, "-trace", "memory_region_ops_write,file="+cfg.Trace)
+	}
+	return args
 }
 
 // busyboxApplets are linked into /bin: what shell-driven tools and tests run. Debian's static

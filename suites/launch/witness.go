@@ -1,0 +1,136 @@
+package launch
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/vm/rpi3/regwitness"
+	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/suites/expect"
+	"github.com/gpiohil/gpiohil/suites/junit"
+	"github.com/gpiohil/gpiohil/suites/verdict"
+)
+
+// The register witness of the emulated Pi. The guest cannot see a pin's pull (QEMU drops the
+// pull writes), but QEMU's trace of the GPIO block's writes holds every one of them, in order
+// with the marks the guest's observer writes as it observes (harness/bench regmark.go). Once
+// a lane has ended, the host decodes the trace (package regwitness) and judges again, with the
+// pull the trace shows at each observation's mark, every spec whose verdict rested on what the
+// guest saw: a tool whose "cleanup" leaves a pull-up on is then not met, where the guest alone
+// could only call it met.
+
+// readWitness decodes QEMU's trace file.
+func readWitness(path string) (*regwitness.Witness, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("register witness: QEMU wrote no trace: %w", err)
+	}
+	defer f.Close()
+	w, err := regwitness.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("register witness: %s: %w", path, err)
+	}
+	return w, nil
+}
+
+// witness judges again, in s, every spec with a marked observation and a verdict, with the
+// pull w shows at its mark (and, for an output, the level its latch drives), and returns one line per spec it found not met. It changes the
+// spec's structured result (the observation gains the pull and the evidence) and its
+// failure, and the report's counts.
+func witness(s *junit.Suites, w *regwitness.Witness, rules *expect.Rules) (notMet []string) {
+	for i := range s.Suites {
+		for j := range s.Suites[i].Cases {
+			c := &s.Suites[i].Cases[j]
+			if line, ok := rejudge(c, w, rules); ok {
+				notMet = append(notMet, line)
+			}
+		}
+		s.Suites[i].Recount()
+	}
+	s.Tests, s.Failures, s.Errors = 0, 0, 0
+	for _, su := range s.Suites {
+		s.Tests, s.Failures, s.Errors = s.Tests+su.Tests, s.Failures+su.Failures, s.Errors+su.Errors
+	}
+	return notMet
+}
+
+// rejudge judges case c again with the witness; ok when it is now not met.
+func rejudge(c *junit.Case, w *regwitness.Witness, rules *expect.Rules) (line string, ok bool) {
+	rs := c.Results()
+	if len(rs) != 1 {
+		return "", false
+	}
+	r := rs[0]
+	o := r.Observation
+	if o == nil || o.Mark == 0 || r.Ending == nil {
+		return "", false
+	}
+	switch r.Verdict {
+	case vocab.Met, vocab.MetIndistinct, vocab.NotMet:
+	default: // skipped, unknown or an infrastructure error: nothing was judged
+		return "", false
+	}
+	st, found := w.At(o.Mark)
+	switch {
+	case !found:
+		o.Evidencef("register witness: mark %d is not in QEMU's trace", o.Mark)
+	case o.Offset < 0 || o.Offset >= regwitness.Pins:
+		o.Evidencef("register witness: the GPIO block has no pin %d", o.Offset)
+	default:
+		pin := st[o.Offset]
+		o.Evidencef("register witness (QEMU's trace of the GPIO block's writes, at mark %d): %s", o.Mark, pin)
+		if pin.Pull != vocab.PullUnknown {
+			o.Pull = pin.Pull
+			o.Can |= vocab.See(vocab.FieldPull)
+		}
+		// An output drives its latch: the level it drives, which the guest cannot read (QEMU's
+		// level register is the latch whatever the function). An input's level would need the
+		// pull resistors QEMU does not model: not claimed.
+		if pin.Function == regwitness.FunctionOutput && pin.Latch >= 0 && o.Direction == vocab.Output {
+			o.Level, o.Drive = vocab.Low, vocab.Driven
+			if pin.Latch == 1 {
+				o.Level = vocab.High
+			}
+			o.Can |= vocab.See(vocab.FieldLevel, vocab.FieldDrive)
+		}
+	}
+	d := verdict.Judge(verdict.Input{Rules: rules, Observed: *o,
+		Case: expect.Case{Tool: r.Tool, Action: r.Action, Ending: *r.Ending, Value: r.Value, Bias: r.Bias, Before: r.Before}})
+	d.Record(&r)
+	r.Observed = o.Summary()
+	setResult(c, r)
+	switch d.Verdict {
+	case vocab.NotMet:
+		text := failureText(r, d, o)
+		c.Failure = &junit.Message{Message: text, Type: "failed", Text: "the register witness, on the host\n" + text}
+		return fmt.Sprintf("%s: %s", c.Name, d.Reason), true
+	case vocab.Met, vocab.MetIndistinct:
+		c.Failure = nil
+	default: // the expectations could not be read again: say so rather than keep a verdict
+		c.Failure = nil
+		c.Error = &junit.Message{Message: "register witness: " + d.Reason, Type: "infrastructure"}
+	}
+	return "", false
+}
+
+// failureText is a not-met spec's failure, as the suites write one.
+func failureText(r junit.Result, d verdict.Decision, o *observe.Observation) string {
+	return fmt.Sprintf("%s %s on %s (outcome %s): %s\nobserved: %s\nexpected: %s\nevidence: %s",
+		r.Tool, r.Scenario, d.Expectation.Platform, d.Expectation.Outcome, d.Reason,
+		r.Observed, d.Expected(), strings.Join(o.Evidence, "; "))
+}
+
+// setResult replaces the structured result in c's system-out.
+func setResult(c *junit.Case, r junit.Result) {
+	b, _ := json.Marshal(r)
+	lines := strings.Split(c.SystemOut, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, junit.ResultEntry+": ") {
+			lines[i] = junit.ResultEntry + ": " + string(b)
+		}
+	}
+	c.SystemOut = strings.Join(lines, "\n")
+}

@@ -1,0 +1,100 @@
+package launch_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpiohil/gpiohil/harness/runenv"
+	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
+	"github.com/gpiohil/gpiohil/harness/vm/rpi3/rpi3test"
+	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/suites/junit"
+)
+
+// rpiGPIOCleanup is a profile of RPi.GPIO whose cleanup action runs body after setting the pin
+// up as an output, expecting what GPIO.cleanup() promises: an input with the pull off.
+func rpiGPIOCleanup(name, body string) string {
+	return `name: ` + name + `
+description: RPi.GPIO with a cleanup of a test's own
+requires: [/usr/bin/python3]
+bench-kinds: [vm-rpi3]
+access: registers
+actions:
+  cleanup:
+    command:
+      - /usr/bin/python3
+      - -c
+      - |
+        import RPi.GPIO as GPIO
+        GPIO.setwarnings(False)
+        GPIO.setmode(GPIO.BCM)
+        GPIO.setup({{.Offset}}, GPIO.OUT, initial=GPIO.HIGH)
+        print("ready", flush=True)
+` + body + `
+    supports-bias: [disabled]
+    ready: ready
+expect:
+  cleanup: {exit: unmanaged-input-no-pull}
+`
+}
+
+// The emulated Pi's guest cannot see pulls (QEMU drops them), so a "cleanup" that makes the pin
+// an input but leaves a pull-up on would pass on what the guest sees. The register witness
+// (QEMU's trace of the GPIO block's writes, decoded on the host) sees the pull: that cleanup
+// must fail, on the pull, and RPi.GPIO's own cleanup() must pass with the pull seen off.
+func TestRegisterWitnessFailsACleanupThatLeavesAPullUp(t *testing.T) {
+	lane, err := rpi3.LaneByName("bookworm-persist-off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vmtest.RequireLane(t, "emulated Pi's "+lane.Name+" lane", rpi3.Missing(lane))
+	dir := t.TempDir()
+	leaves := filepath.Join(dir, "leaves.yaml")
+	cleans := filepath.Join(dir, "cleans.yaml")
+	os.WriteFile(leaves, []byte(rpiGPIOCleanup("rpi-gpio-leaves-pull-up", `        GPIO.setup({{.Offset}}, GPIO.IN, pull_up_down=GPIO.PUD_UP)`)), 0o644)
+	os.WriteFile(cleans, []byte(rpiGPIOCleanup("rpi-gpio-cleans-up", `        GPIO.cleanup()`)), 0o644)
+	t.Cleanup(rpi3test.Cleanup)
+	report := filepath.Join(dir, "r.xml")
+	r := startGpiohilEnv(t, []string{runenv.EnvBinArm64 + "=" + rpi3test.Init(t)}, "run", "--bench", "vm-rpi3", "--lanes", lane.Name,
+		"--tools", leaves+","+cleans, "--label-filter", "cleanup && action:cleanup",
+		"--junit", report, "--log", filepath.Join(dir, "run.log"))
+	if code := r.wait(t, 5*time.Minute); code != 1 {
+		log, _ := os.ReadFile(filepath.Join(dir, "run.log"))
+		t.Fatalf("gpiohil run: exit %d; want 1 (a finding)\n%s\nlog:\n%s", code, r, log)
+	}
+	doc, err := junit.ReadFile(filepath.Join(dir, "r-"+lane.Name+".xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, c := range doc.Suites[0].Cases {
+		for _, res := range c.Results() {
+			seen[res.Tool] = true
+			o := res.Observation
+			if o == nil || o.Mark == 0 {
+				t.Errorf("%s %s: no register witness mark in the observation", res.Tool, res.Scenario)
+				continue
+			}
+			switch res.Tool {
+			case "rpi-gpio-leaves-pull-up":
+				if res.Verdict != vocab.NotMet || c.Failure == nil || !strings.Contains(c.Failure.Message, "pull: got pull-up, want none") {
+					t.Errorf("%s %s: %s, failure %+v; want not met on the pull", res.Tool, res.Scenario, res.Verdict, c.Failure)
+				}
+			case "rpi-gpio-cleans-up":
+				if c.Failure != nil || o.Pull != vocab.PullNone || o.Direction != vocab.Input {
+					t.Errorf("%s %s: %s (observed %s), failure %+v; want met, an input with the pull seen off", res.Tool, res.Scenario, res.Verdict, res.Observed, c.Failure)
+				}
+			}
+		}
+	}
+	if !seen["rpi-gpio-leaves-pull-up"] || !seen["rpi-gpio-cleans-up"] {
+		t.Errorf("specs ran for %v; want both tools'\n%s", seen, r)
+	}
+	if !strings.Contains(r.stdout.String()+r.stderr.String(), "register witness") {
+		t.Errorf("the run's output does not say the register witness found the failure\n%s", r)
+	}
+}

@@ -1,0 +1,147 @@
+package launch
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/vm/rpi3/regwitness"
+	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/suites/expect"
+	"github.com/gpiohil/gpiohil/suites/junit"
+)
+
+// trace is QEMU's trace of a run in which RPi.GPIO set GPIO17 up as an input with a pull-up
+// (the guest observed it at mark 1), then cleanup() made it an input with the pull off (mark
+// 2): the register sequences RPi.GPIO 0.7.1 writes (the legacy GPPUD/GPPUDCLK one here).
+func trace() string {
+	var b strings.Builder
+	for _, w := range [][2]uint32{
+		{0x94, 2}, {0x98, 1 << 17}, {0x94, 0}, {0x98, 0}, // pull-up on 17
+		{0x04, 0}, // GPFSEL1: 17 an input
+		{regwitness.MarkOffset, 1},
+		{0x94, 0}, {0x98, 1 << 17}, {0x94, 0}, {0x98, 0}, // pull off on 17
+		{0x04, 0},
+		{regwitness.MarkOffset, 2},
+	} {
+		b.WriteString(regwitness.Line(w[0], w[1]) + "\n")
+	}
+	return b.String()
+}
+
+// decoded is the witness of a trace, and the built-in expectations.
+func decoded(t *testing.T, trace string) (*regwitness.Witness, *expect.Rules) {
+	t.Helper()
+	w, err := regwitness.Decode(strings.NewReader(trace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := expect.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, rules
+}
+
+// spec is a case as the guest reports an RPi.GPIO cleanup it judged met without seeing the
+// pull, observed at mark.
+func spec(t *testing.T, mark uint32) junit.Case {
+	t.Helper()
+	exit := vocab.Exit
+	o := observe.New("pinctrl-bcm2835", "GPIO17", 17, vocab.See(vocab.FieldDirection, vocab.FieldOwner),
+		observe.Platform{Bench: vocab.KindVMRPi3, Driver: "pinctrl-bcm2835", Persist: vocab.PersistOff})
+	o.Direction, o.Owner, o.Mark = vocab.Input, vocab.Free, mark
+	r := junit.Result{Suite: vocab.CleanupSuite, Tool: "rpi-gpio", Scenario: "cleanup high, bias disabled, ended by exit",
+		Action: vocab.Cleanup, Ending: &exit, Value: 1, Bias: vocab.BiasDisabled, Before: vocab.PullUnknown,
+		Observed: o.Summary(), Verdict: vocab.MetIndistinct, Observation: &o}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return junit.Case{Name: "cleanup rpi-gpio leaves the line cleanup high", SystemOut: "some output\n" + junit.ResultEntry + ": " + string(b)}
+}
+
+// The witness gives a spec the pull at its mark and judges it again: the cleanup that left the
+// pull off stays met, now with the pull seen; one observed while the pull-up was still on
+// (what a "cleanup" that forgets the pull would leave) is not met, with a failure.
+func TestWitnessJudgesAgainWithThePull(t *testing.T) {
+	w, rules := decoded(t, trace())
+	s := junit.Build("gpiohil suites", nil, []junit.Case{spec(t, 2), spec(t, 1)}, "", 1, time.Time{})
+	notMet := witness(&s, w, rules)
+
+	good, bad := s.Suites[0].Cases[0], s.Suites[0].Cases[1]
+	gr, br := good.Results()[0], bad.Results()[0]
+	if good.Failure != nil || gr.Verdict == vocab.NotMet {
+		t.Errorf("cleanup that left the pull off: %s, failure %+v; want met", gr.Verdict, good.Failure)
+	}
+	if gr.Observation.Pull != vocab.PullNone || !gr.Observation.Can.Has(vocab.FieldPull) || !strings.Contains(gr.Observed, "none") {
+		t.Errorf("cleanup that left the pull off: observed %q (pull %s, can %s); want the pull none, seen", gr.Observed, gr.Observation.Pull, gr.Observation.Can)
+	}
+	if br.Verdict != vocab.NotMet || bad.Failure == nil || !strings.Contains(bad.Failure.Message, "pull") {
+		t.Errorf("a pull-up left on after cleanup: %s, failure %+v; want not met on the pull", br.Verdict, bad.Failure)
+	}
+	if len(notMet) != 1 || !strings.Contains(notMet[0], bad.Name) {
+		t.Errorf("witness reported %q; want one line naming %q", notMet, bad.Name)
+	}
+	if s.Failures != 1 || s.Suites[0].Failures != 1 || s.Suites[0].Tests != 2 {
+		t.Errorf("counts after the witness: %d failures (suite %d of %d); want 1 of 2", s.Failures, s.Suites[0].Failures, s.Suites[0].Tests)
+	}
+	if !strings.Contains(good.SystemOut, "some output\n") {
+		t.Errorf("the case's own output was lost: %q", good.SystemOut)
+	}
+	if !strings.Contains(strings.Join(gr.Observation.Evidence, "; "), "register witness") {
+		t.Errorf("the evidence does not name the witness: %q", gr.Observation.Evidence)
+	}
+}
+
+// A spec without a mark, or with a verdict nothing was judged by, is left as it is; a mark the
+// trace lacks is said in the evidence and the pull stays unseen.
+func TestWitnessLeavesWhatItCannotJudge(t *testing.T) {
+	w, rules := decoded(t, trace())
+	unmarked, skipped, lost := spec(t, 0), spec(t, 1), spec(t, 9)
+	skipped.Skipped = &junit.Message{Message: "not installed"}
+	r := skipped.Results()[0]
+	r.Verdict = vocab.Skipped
+	setResult(&skipped, r)
+	s := junit.Build("gpiohil suites", nil, []junit.Case{unmarked, skipped, lost}, "", 1, time.Time{})
+	before := []string{unmarked.SystemOut, skipped.SystemOut}
+	if n := witness(&s, w, rules); len(n) != 0 {
+		t.Errorf("not met: %q; want none", n)
+	}
+	if s.Suites[0].Cases[0].SystemOut != before[0] || s.Suites[0].Cases[1].SystemOut != before[1] {
+		t.Error("the witness changed a spec without a mark, or a skipped one")
+	}
+	lr := s.Suites[0].Cases[2].Results()[0]
+	if lr.Observation.Can.Has(vocab.FieldPull) || !strings.Contains(strings.Join(lr.Observation.Evidence, "; "), "mark 9 is not in QEMU's trace") {
+		t.Errorf("a mark missing from the trace: can %s, evidence %q", lr.Observation.Can, lr.Observation.Evidence)
+	}
+}
+
+// An output observed by the guest gains the level its latch drives, and "driven"; an RPi.GPIO
+// output left set after exit is then met on direction, level and drive.
+func TestWitnessGivesAnOutputItsLevel(t *testing.T) {
+	var b strings.Builder
+	for _, w := range [][2]uint32{{0x1c, 1 << 17}, {0x04, 1 << 21}, {regwitness.MarkOffset, 1}} {
+		b.WriteString(regwitness.Line(w[0], w[1]) + "\n")
+	}
+	w, rules := decoded(t, b.String())
+	c := spec(t, 1)
+	r := c.Results()[0]
+	r.Action, r.Scenario, r.Verdict = vocab.SetOutput, "set-output high, bias disabled, ended by exit", vocab.Met
+	r.Observation.Direction = vocab.Output
+	setResult(&c, r)
+	s := junit.Build("gpiohil suites", nil, []junit.Case{c}, "", 1, time.Time{})
+	if n := witness(&s, w, rules); len(n) != 0 {
+		t.Fatalf("not met: %q", n)
+	}
+	got := s.Suites[0].Cases[0].Results()[0]
+	o := got.Observation
+	if o.Level != vocab.High || o.Drive != vocab.Driven || !o.Can.Has(vocab.FieldLevel) || got.Verdict != vocab.Met {
+		t.Errorf("an output with latch 1: %s, level %s, drive %s, can %s; want met, level 1, driven", got.Verdict, o.Level, o.Drive, o.Can)
+	}
+	if strings.Contains(got.Note, "not visible on this bench: drive") {
+		t.Errorf("note %q still says drive is not visible", got.Note)
+	}
+}
