@@ -21,8 +21,8 @@ const ProgressEvery = 10 * time.Second
 
 // Console is where gpiohil run reports as it goes. By default it prints one progress line per
 // lane (specs done of all, passed, failed, skipped, elapsed, time left), redrawn in place on a
-// terminal and printed every ProgressEvery otherwise; each failure and infrastructure error
-// in full as it happens; and a line per lane when it ends. With Verbose it prints the suites'
+// terminal and printed every ProgressEvery otherwise (less often as a run grows long); each
+// failure and infrastructure error in full as it happens; and a line per lane when it ends. With Verbose it prints the suites'
 // whole stream instead, as they write it. The whole stream always goes to Log.
 type Console struct {
 	Out     io.Writer // the terminal or CI log
@@ -35,7 +35,8 @@ type Console struct {
 	mu      sync.Mutex
 	drawn   bool // a progress line is on the terminal, to be redrawn
 	lastAt  time.Time
-	printed string // the counts of the last progress line printed (not redrawn)
+	started time.Time // the first progress line
+	printed string    // the counts of the last progress line printed (not redrawn)
 }
 
 // NewConsole returns a console on out, logging to log, that redraws when out is a terminal.
@@ -93,6 +94,14 @@ type Tally struct {
 // Lane starts following a lane; total is what it is expected to run (0 when not known yet).
 func (c *Console) Lane(name string, total int) *Tally {
 	return &Tally{Lane: name, Total: total, Start: time.Now(), c: c}
+}
+
+// Begin restarts the lane's clock: a lane waiting for a free core (the emulated Pi's lanes run
+// as many at once as there are VMs) counts its time, and guesses the time left, from its start.
+func (t *Tally) Begin() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.Start = time.Now()
 }
 
 // Stream returns a writer for one process's output in the lane: progress lines go to the
@@ -251,11 +260,21 @@ func (c *Console) progress(t *Tally, final bool) {
 		c.drawn = true
 	case final && counts == c.printed && !c.drawn:
 		// printed already, and nothing finished since
-	case final || time.Since(c.lastAt) >= ProgressEvery:
+	case final || time.Since(c.lastAt) >= c.every():
 		c.clear()
 		fmt.Fprintln(c.out(), line)
 		c.lastAt, c.printed = time.Now(), counts
 	}
+}
+
+// every is how long apart progress lines are printed when they are not redrawn: ProgressEvery
+// in a run's first minute, then a sixth of the time the run has taken, so that a long run (the
+// emulated Pi's four lanes take minutes) leaves a short log. Called with c.mu held.
+func (c *Console) every() time.Duration {
+	if c.started.IsZero() {
+		c.started = time.Now()
+	}
+	return max(ProgressEvery, time.Since(c.started)/6)
 }
 
 // failure prints a failed spec or an infrastructure error in full.

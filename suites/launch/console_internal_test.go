@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
 	"github.com/gpiohil/gpiohil/harness/vocab"
@@ -128,5 +129,22 @@ func TestReportPath(t *testing.T) {
 		if got := tc.lane.Report(ReportPath(tc.given, tc.bench)); got != tc.want {
 			t.Errorf("--junit %q on %s, lane %s: %s, want %s", tc.given, tc.bench, tc.lane.Name(), got, tc.want)
 		}
+	}
+}
+
+// In a CI log, progress lines come every ProgressEvery in a run's first minute, then less often:
+// a sixth of the time so far, so the emulated Pi's minutes-long lanes leave a short log.
+func TestProgressLinesThinOutInALongRun(t *testing.T) {
+	c := &Console{}
+	if got := c.every(); got != ProgressEvery {
+		t.Errorf("at the start: every %v; want %v", got, ProgressEvery)
+	}
+	c.started = time.Now().Add(-30 * time.Second)
+	if got := c.every(); got != ProgressEvery {
+		t.Errorf("after 30 s: every %v; want %v", got, ProgressEvery)
+	}
+	c.started = time.Now().Add(-4 * time.Minute)
+	if got := c.every(); got < 39*time.Second || got > 41*time.Second {
+		t.Errorf("after 4 min: every %v; want 40 s", got)
 	}
 }

@@ -131,6 +131,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		sum.JUnit = append(sum.JUnit, j.JUnit)
 		t := con.Lane(l.Name(), len(specs))
 		slots <- struct{}{}
+		t.Begin()
 		mu.Lock()
 		stop := failed
 		mu.Unlock()
