@@ -76,6 +76,8 @@ func TestRigPathRehearsedInTheEmulatedPi(t *testing.T) {
 			pair := strings.Fields(strings.TrimPrefix(c.Name, "wiring jumper "))[0]
 			if c.Error == nil || c.Error.Type != "infrastructure" || !strings.Contains(c.Error.Message, "pair "+pair) {
 				t.Errorf("%s: error %+v; want an infrastructure error naming pair %s", c.Name, c.Error, pair)
+			} else {
+				t.Logf("%s: %s", c.Name, c.Error.Message)
 			}
 		case strings.HasPrefix(c.Name, "persistence "):
 			if c.Error == nil || c.Error.Type != "infrastructure" {
