@@ -14,10 +14,12 @@ import (
 	"time"
 )
 
-// probeTimeout bounds check-command and version-command. Both are a Python
+// probeTimeout bounds check-command and version-command together. Both are a Python
 // import or a --version at most: well under a second on a host, a few seconds
-// under QEMU's software emulation.
-var probeTimeout = 20 * time.Second // a variable only for tests
+// under QEMU's software emulation; but an emulated Pi sharing two cores with another
+// emulated Pi and the first specs' interpreters took over 20 s to answer (a bound on a
+// hang, not an expected time).
+var probeTimeout = 60 * time.Second // a variable only for tests
 
 // ErrNoAnswer is matched by the error of a check or version command that did not answer
 // within its bound: whether the tool is installed is then unknown, which is an
