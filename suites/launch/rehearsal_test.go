@@ -42,15 +42,14 @@ func TestRigPathRehearsedInTheEmulatedPi(t *testing.T) {
 	if err := os.WriteFile(rig, []byte(rehearsalRig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	suitesBin, err := launch.FindSuitesArm64(vmtest.Binary(t))
+	suitesBin, err := launch.FindSuitesArm64(vmtest.Binary(t)) // built here when not next to gpiohil
 	if err != nil {
-		t.Skipf("no arm64 suites binary: %v (make build-arm64)", err)
+		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
 	os.Mkdir(out, 0o755)
 	cfg := rpi3.Config{Lane: rpi3.PersistOff, OutDir: out, Init: rpi3test.Init(t), Timeout: 4 * time.Minute,
 		Trace: filepath.Join(dir, "trace.log")}
-	t.Cleanup(rpi3test.Cleanup)
 	run := runenv.Run{Bench: vocab.KindRPi, Rig: cfg.Carry(rig, 0o644), Board: "emulated Pi 3, rig rehearsal",
 		JUnit: rpi3.OutboxPath("suites.xml")}
 	cfg.Args = []string{cfg.Carry(suitesBin, 0o755), "-ginkgo.label-filter", "wiring || (persistence && tool:gpiohil-drive && action:set-output)"}

@@ -13,6 +13,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/vmtest"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/junit"
+	"github.com/gpiohil/gpiohil/suites/launch"
 )
 
 // rpiGPIOCleanup is a profile of RPi.GPIO whose cleanup action runs body after setting the pin
@@ -57,9 +58,18 @@ func TestRegisterWitnessFailsACleanupThatLeavesAPullUp(t *testing.T) {
 	cleans := filepath.Join(dir, "cleans.yaml")
 	os.WriteFile(leaves, []byte(rpiGPIOCleanup("rpi-gpio-leaves-pull-up", `        GPIO.setup({{.Offset}}, GPIO.IN, pull_up_down=GPIO.PUD_UP)`)), 0o644)
 	os.WriteFile(cleans, []byte(rpiGPIOCleanup("rpi-gpio-cleans-up", `        GPIO.cleanup()`)), 0o644)
-	t.Cleanup(rpi3test.Cleanup)
 	report := filepath.Join(dir, "r.xml")
-	r := startGpiohilEnv(t, []string{runenv.EnvBinArm64 + "=" + rpi3test.Init(t)}, "run", "--bench", "vm-rpi3", "--lanes", lane.Name,
+	// The suites binaries, built here when they are not next to gpiohil (go test without make).
+	suitesHost, err := launch.FindSuites(vmtest.Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suitesArm64, err := launch.FindSuitesArm64(vmtest.Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startGpiohilEnv(t, []string{runenv.EnvBinArm64 + "=" + rpi3test.Init(t), runenv.EnvSuites + "=" + suitesHost,
+		runenv.EnvSuitesArm64 + "=" + suitesArm64}, "run", "--bench", "vm-rpi3", "--lanes", lane.Name,
 		"--tools", leaves+","+cleans, "--label-filter", "cleanup && action:cleanup",
 		"--junit", report, "--log", filepath.Join(dir, "run.log"))
 	if code := r.wait(t, 5*time.Minute); code != 1 {
