@@ -185,6 +185,15 @@ func Phrase(f observe.Facts) string {
 			}
 		case vocab.Floating:
 			s += " floating"
+		default: // the drive unseen, the pull seen (the emulated Pi's register witness)
+			switch f.Pull {
+			case vocab.PullUp:
+				s += " with a pull-up"
+			case vocab.PullDown:
+				s += " with a pull-down"
+			case vocab.PullNone:
+				s += ", no pull"
+			}
 		}
 	default:
 		s = "unknown"

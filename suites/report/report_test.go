@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/junit"
 )
@@ -161,5 +162,25 @@ func TestAnswersMergeAcrossPlatforms(t *testing.T) {
 	}
 	if want := `<a href="#platform-1">Raspberry Pi 3, emulated, Debian bookworm, persist off</a>; <a href="#platform-2">persist on</a>`; !strings.Contains(html.String(), want) {
 		t.Errorf("HTML lacks %q", want)
+	}
+}
+
+// What a pin is, in words: the emulated Pi's register witness sees an input's pull but not
+// what it drives, and the words say the pull.
+func TestPhrase(t *testing.T) {
+	for _, tc := range []struct {
+		f    observe.Facts
+		want string
+	}{
+		{observe.Facts{Direction: vocab.Input, Drive: vocab.Pulled, Pull: vocab.PullDown}, "input pulled down"},
+		{observe.Facts{Direction: vocab.Input, Drive: vocab.Floating, Pull: vocab.PullNone}, "input floating"},
+		{observe.Facts{Direction: vocab.Input, Drive: vocab.DriveUnknown, Pull: vocab.PullNone}, "input, no pull"},
+		{observe.Facts{Direction: vocab.Input, Drive: vocab.DriveUnknown, Pull: vocab.PullUp}, "input with a pull-up"},
+		{observe.Facts{Direction: vocab.Input, Drive: vocab.DriveUnknown, Pull: vocab.PullUnknown}, "input"},
+		{observe.Facts{Direction: vocab.Output, Level: vocab.High, Drive: vocab.Driven}, "output high"},
+	} {
+		if got := Phrase(tc.f); got != tc.want {
+			t.Errorf("Phrase(%+v) = %q; want %q", tc.f, got, tc.want)
+		}
 	}
 }
