@@ -16,28 +16,28 @@ GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -ldflags='-s -w'
 all: build
 
 build:
-	$(GOBUILD) -o bin/ ./cmd/gpiohil ./cmd/gpiohil-agent
-	$(GO) test -c -ldflags='-s -w' -o bin/suites.test ./suites
+	@$(GOBUILD) -o bin/ ./cmd/gpiohil ./cmd/gpiohil-agent
+	@$(GO) test -c -ldflags='-s -w' -o bin/suites.test ./suites
 
 # gpiohil and the suites for the emulated Raspberry Pi 3 (static arm64, put in its initramfs).
 build-arm64:
-	GOARCH=arm64 $(GOBUILD) -o $(BIN_ARM64) ./cmd/gpiohil
-	GOARCH=arm64 CGO_ENABLED=0 $(GO) test -c -ldflags='-s -w' -o bin/suites-arm64.test ./suites
+	@GOARCH=arm64 $(GOBUILD) -o $(BIN_ARM64) ./cmd/gpiohil
+	@GOARCH=arm64 CGO_ENABLED=0 $(GO) test -c -ldflags='-s -w' -o bin/suites-arm64.test ./suites
 
 deps:
-	ci/deps.sh
+	@ci/deps.sh
 
 kernel:
-	ci/kernel/build.sh >/dev/null
+	@ci/kernel/build.sh >/dev/null
 
 # Debian's arm64 kernel for the emulated Raspberry Pi 3 (downloaded, never installed; cached).
 rpi3-kernel:
-	ci/rpi3/fetch.sh >/dev/null
+	@ci/rpi3/fetch.sh >/dev/null
 
 # Debian's Python and GPIO tools for the emulated Pi, a trimmed arm64 userland per release
 # (bookworm, trixie), built from Debian's packages without installing them; cached.
 rpi3-userland:
-	ci/rpi3/userland.sh >/dev/null
+	@ci/rpi3/userland.sh >/dev/null
 
 # The emulated Pi's lanes: each Debian userland with persist_gpio_outputs off and on.
 RPI3_LANES   := bookworm-persist-off bookworm-persist-on trixie-persist-off trixie-persist-on
@@ -50,7 +50,7 @@ rpi3_reports  = $(foreach l,$(RPI3_LANES),$(JUNIT_DIR)/$(1)-vm-rpi3-$(l).xml)
 run: deps kernel rpi3-kernel rpi3-userland build build-arm64
 	@$(BIN) run --junit $(JUNIT_DIR)/suites.xml --log build/gpiohil-run.log
 	@$(BIN) run --bench vm-rpi3 --junit $(JUNIT_DIR)/suites-vm-rpi3.xml --log build/gpiohil-run-vm-rpi3.log
-	@echo; echo "The answer: what a line is left as once the program that set it is gone"
+	@echo "The answer: what a line is left as once the program that set it is gone"
 	@$(BIN) report --answer --md build/semantics.md --html build/semantics.html --json build/semantics.json $(JUNIT_DIR)/suites.xml $(call rpi3_reports,suites)
 	@echo; echo "semantics matrix: build/semantics.html, build/semantics.md, build/semantics.json; logs: build/gpiohil-run*.log"
 

@@ -268,13 +268,13 @@ func (c *Console) progress(t *Tally, final bool) {
 }
 
 // every is how long apart progress lines are printed when they are not redrawn: ProgressEvery
-// in a run's first minute, then a sixth of the time the run has taken, so that a long run (the
-// emulated Pi's four lanes take minutes) leaves a short log. Called with c.mu held.
+// in a run's first half minute, then a third of the time the run has taken, so that a long run
+// (the emulated Pi's four lanes take minutes) leaves a short log. Called with c.mu held.
 func (c *Console) every() time.Duration {
 	if c.started.IsZero() {
 		c.started = time.Now()
 	}
-	return max(ProgressEvery, time.Since(c.started)/6)
+	return max(ProgressEvery, time.Since(c.started)/3)
 }
 
 // failure prints a failed spec or an infrastructure error in full.

@@ -132,19 +132,19 @@ func TestReportPath(t *testing.T) {
 	}
 }
 
-// In a CI log, progress lines come every ProgressEvery in a run's first minute, then less often:
-// a sixth of the time so far, so the emulated Pi's minutes-long lanes leave a short log.
+// In a CI log, progress lines come every ProgressEvery in a run's first half minute, then less
+// often: a third of the time so far, so the emulated Pi's minutes-long lanes leave a short log.
 func TestProgressLinesThinOutInALongRun(t *testing.T) {
 	c := &Console{}
 	if got := c.every(); got != ProgressEvery {
 		t.Errorf("at the start: every %v; want %v", got, ProgressEvery)
 	}
-	c.started = time.Now().Add(-30 * time.Second)
+	c.started = time.Now().Add(-20 * time.Second)
 	if got := c.every(); got != ProgressEvery {
-		t.Errorf("after 30 s: every %v; want %v", got, ProgressEvery)
+		t.Errorf("after 20 s: every %v; want %v", got, ProgressEvery)
 	}
 	c.started = time.Now().Add(-4 * time.Minute)
-	if got := c.every(); got < 39*time.Second || got > 41*time.Second {
-		t.Errorf("after 4 min: every %v; want 40 s", got)
+	if got := c.every(); got < 79*time.Second || got > 81*time.Second {
+		t.Errorf("after 4 min: every %v; want 80 s", got)
 	}
 }

@@ -81,7 +81,8 @@ func (c GridCell) CellText() string {
 	return strings.Join(lines, "<br>")
 }
 
-// WriteAnswers writes the answers as a Markdown list, each with a link to its rows when link.
+// WriteAnswers writes the answers as a Markdown list, each with a link to its rows when link;
+// without links (a terminal) the tools no platform measured take one line, naming them.
 func (m *Matrix) WriteAnswers(w io.Writer, rules *expect.Rules, link bool) {
 	for _, a := range m.Answers(rules) {
 		if !a.Measured {
@@ -107,6 +108,15 @@ func (m *Matrix) WriteAnswers(w io.Writer, rules *expect.Rules, link bool) {
 		if !a.Measured {
 			predicted = append(predicted, a)
 		}
+	}
+	if len(predicted) > 0 && !link {
+		// On a terminal, one line: the predictions and their sources are in the reports.
+		var names []string
+		for _, a := range predicted {
+			names = append(names, a.Tool)
+		}
+		fmt.Fprintf(w, "\nNot measured here: %s (what their expectations predict is in the Markdown and HTML reports).\n", strings.Join(names, ", "))
+		return
 	}
 	if len(predicted) > 0 {
 		fmt.Fprintf(w, "\nNot measured here, *predicted*:\n\n")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/suites/expect"
 	"github.com/gpiohil/gpiohil/suites/junit"
 )
 
@@ -182,5 +183,34 @@ func TestPhrase(t *testing.T) {
 		if got := Phrase(tc.f); got != tc.want {
 			t.Errorf("Phrase(%+v) = %q; want %q", tc.f, got, tc.want)
 		}
+	}
+}
+
+// A tool no platform measured is listed with what its expectations predict, marked as such, in
+// the reports; on a terminal it takes one line that names it.
+func TestAnswersOfToolsNotMeasured(t *testing.T) {
+	met := junit.Result{Suite: "persistence", Tool: "libgpiod-v1", Scenario: "set-output high, bias pull-up, ended by exit",
+		Observed: "input", Verdict: vocab.Met, Outcome: vocab.ReleasedOutput}
+	sim := file(t, []junit.Property{{Name: "bench", Value: "gpio-sim"}, {Name: "driver", Value: "gpio-sim"},
+		{Name: "tool:rpi-gpio", Value: "not run: profile rpi-gpio is for benches rpi, vm-rpi3, not gpio-sim"}},
+		junit.Case{Name: "a", SystemOut: result(met)})
+	m, err := FromFiles([]string{sim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := expect.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md, term bytes.Buffer
+	m.WriteAnswers(&md, rules, true)
+	m.WriteAnswers(&term, rules, false)
+	for _, want := range []string{"Not measured here, *predicted*:", "- **rpi-gpio** (", "*Predicted* by expectations.yaml: "} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("Markdown answers lack %q:\n%s", want, md.String())
+		}
+	}
+	if want := "\nNot measured here: rpi-gpio (what their expectations predict is in the Markdown and HTML reports).\n"; !strings.Contains(term.String(), want) || strings.Contains(term.String(), "*Predicted*") {
+		t.Errorf("terminal answers: want the one line %q and no predictions:\n%s", want, term.String())
 	}
 }
