@@ -30,6 +30,8 @@ type Answer struct {
 	// Doubts are what the reader should know besides: specs that did not meet the
 	// expectation, cells this bench cannot tell from another outcome.
 	Doubts []string
+	// NotMet and Alike count those specs and cells, for a short form of the doubts.
+	NotMet, Alike int
 	// ExpectedBy names the files other than the built-in expectations that the verdicts
 	// were judged against: a user's profile or --expectations file.
 	ExpectedBy []string
@@ -65,8 +67,8 @@ var actionWords = map[vocab.Action]string{
 	vocab.SetInput:    "set an input and exit",
 	vocab.Cleanup:     "set an output, clean up and exit",
 	vocab.Hold:        "hold an output",
-	vocab.HoldCleanup: "hold an output with a cleanup handler",
-	vocab.Crash:       "crash while holding an output",
+	vocab.HoldCleanup: "hold with a cleanup handler",
+	vocab.Crash:       "crash while holding",
 }
 
 // endingWords say how a holding process ended.
@@ -198,6 +200,7 @@ func (m *Matrix) measured(col int, tool string, rows []GridRow) Answer {
 		}
 		a.Says = append(a.Says, whenWords(labels[p])+": "+what)
 	}
+	a.NotMet, a.Alike = notMet, alike
 	if notMet > 0 {
 		a.Doubts = append(a.Doubts, pluralize(notMet, "spec", "specs")+" did not meet the expectation: see the rows")
 	}

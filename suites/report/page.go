@@ -228,8 +228,10 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"skipped": func(v vocab.Verdict) bool { return v == vocab.Skipped },
 	"status":  func(m *Matrix, ch Check, i int) string { return ch.Status[i] },
 	"why":     func(m *Matrix, tool string) string { return m.whyNot(tool) },
-	"many":    func(c GridCell) bool { return len(c.Groups) > 1 },
-	"inc":     func(i int) int { return i + 1 },
+	// brief is a reason's first clause: the rest (an install hint) is behind the details.
+	"brief": func(s string) string { b, _, _ := strings.Cut(s, "; "); return b },
+	"many":  func(c GridCell) bool { return len(c.Groups) > 1 },
+	"inc":   func(i int) int { return i + 1 },
 	// where are the platforms an answer is about, each with its column.
 	"where": func(m *Matrix, a Answer) []struct {
 		Col  int
@@ -252,8 +254,8 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 <style>
 body{font-family:system-ui,sans-serif;margin:1.2em 2em;color:#222;font-size:14px}
 h1{font-size:20px;margin:0 0 .3em}h2{font-size:16px;margin:1.4em 0 .3em}
-ul.answers{margin:.2em 0 .8em;padding-left:1.2em}ul.answers li{margin:.15em 0;line-height:1.3}
-.tool{font-weight:600}.pred{color:#555}.doubt{color:#8a5a00}
+ul.answers{margin:.2em 0 .8em;padding-left:1.2em;font-size:12.5px}ul.answers li{margin:.1em 0;line-height:1.2}
+.tool{font-weight:600}.pred{color:#555}.doubt{color:#8a5a00}.bad{color:#a00;font-weight:600}
 table{border-collapse:collapse;margin:.4em 0 1em}
 th,td{border:1px solid #ccc;padding:3px 6px;font-size:12.5px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}
@@ -263,9 +265,9 @@ td.passed{background:#d9f2d9}td.failed{background:#f8d0d0}
 small{color:#555}p{margin:.3em 0}
 </style></head><body>
 <h1>What a GPIO line is left as once the program that set it is gone</h1>
-<ul class="answers">{{range .Answers}}{{if .Measured}}<li><span class="tool">{{.Tool}}</span>{{if and .Version (ne .Version "installed")}} <small>({{.Version}})</small>{{end}} on {{range $i, $p := where $.M .}}{{if $i}}; {{end}}<a href="#{{printf "platform-%d" (inc $p.Col)}}">{{$p.Name}}</a>{{end}}: {{.Saying}}.{{if .ExpectedBy}} <small>{{.Judged}}.</small>{{end}}{{if .Doubts}} <span class="doubt">({{range $i, $d := .Doubts}}{{if $i}}; {{end}}{{$d}}{{end}})</span>{{end}}</li>
+<ul class="answers">{{range .Answers}}{{if .Measured}}<li><span class="tool">{{.Tool}}</span>{{if and .Version (ne .Version "installed")}} <small>({{.Version}})</small>{{end}} on {{range $i, $p := where $.M .}}{{if $i}}; {{end}}<a href="#{{printf "platform-%d" (inc $p.Col)}}">{{$p.Name}}</a>{{end}}: {{.Saying}}.{{if .ExpectedBy}} <small>{{.Judged}}.</small>{{end}}{{if .NotMet}} <span class="bad">({{.NotMet}} not met: see the rows)</span>{{end}}{{if .Alike}} <span class="doubt" title="{{.Alike}} cells look the same on this bench as another outcome would: they are not evidence of what the tool did">({{.Alike}} ≈, not evidence)</span>{{end}}</li>
 {{end}}{{end}}</ul>
-{{$m := .M}}{{$first := true}}{{range .Answers}}{{if not .Measured}}{{if $first}}<p>Not measured here, <i>predicted</i>:</p><ul class="answers pred">{{$first = false}}{{end}}<li><span class="tool">{{.Tool}}</span> <small>({{why $m .Tool}})</small>{{if .Says}}: predicted by {{.Source}}: {{.Saying}}{{end}}.</li>
+{{$m := .M}}{{$first := true}}{{range .Answers}}{{if not .Measured}}{{if $first}}<p>Not measured here, <i>predicted</i> (open one for its prediction):</p><ul class="answers pred">{{$first = false}}{{end}}<li><details><summary><span class="tool">{{.Tool}}</span> <small>({{brief (why $m .Tool)}})</small></summary><small>{{why $m .Tool}}.</small>{{if .Says}} Predicted by {{.Source}}: {{.Saying}}.{{end}}</details></li>
 {{end}}{{end}}{{if not $first}}</ul>{{end}}
 <p><small>{{.Setup}}</small></p>
 <p><small>{{.Legend}}</small></p>

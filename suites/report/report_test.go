@@ -213,4 +213,15 @@ func TestAnswersOfToolsNotMeasured(t *testing.T) {
 	if want := "\nNot measured here: rpi-gpio (what their expectations predict is in the Markdown and HTML reports).\n"; !strings.Contains(term.String(), want) || strings.Contains(term.String(), "*Predicted*") {
 		t.Errorf("terminal answers: want the one line %q and no predictions:\n%s", want, term.String())
 	}
+	// In the page, one short line each (the answers must fit the first screen); the prediction
+	// and the whole reason behind it.
+	var page bytes.Buffer
+	if err := m.HTMLWith(&page, rules); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<details><summary><span class="tool">rpi-gpio</span> <small>(made for benches rpi, vm-rpi3 only)</small></summary>`, "Predicted by expectations.yaml: "} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
 }
