@@ -49,6 +49,7 @@ func witness(s *junit.Suites, w *regwitness.Witness, rules *expect.Rules) (notMe
 			}
 		}
 		s.Suites[i].Recount()
+		seesPull(&s.Suites[i])
 	}
 	s.Tests, s.Failures, s.Errors = 0, 0, 0
 	for _, su := range s.Suites {
@@ -133,4 +134,23 @@ func setResult(c *junit.Case, r junit.Result) {
 		}
 	}
 	c.SystemOut = strings.Join(lines, "\n")
+}
+
+// WitnessProp names, in a report, what the register witness added to what the bench sees.
+const WitnessProp = "witness"
+
+// seesPull records in the suite's properties that its bench, with the witness, sees pulls.
+func seesPull(su *junit.Suite) {
+	for i, p := range su.Properties {
+		if p.Name != "sees" {
+			continue
+		}
+		can, err := vocab.ParseCapabilities(p.Value)
+		if err != nil {
+			return
+		}
+		su.Properties[i].Value = (can | vocab.See(vocab.FieldPull)).String()
+	}
+	su.Properties = append(su.Properties, junit.Property{Name: WitnessProp,
+		Value: "register witness: every pin's pull, and an output's level, from QEMU's trace of the GPIO block's writes"})
 }

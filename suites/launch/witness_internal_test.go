@@ -68,8 +68,14 @@ func spec(t *testing.T, mark uint32) junit.Case {
 // (what a "cleanup" that forgets the pull would leave) is not met, with a failure.
 func TestWitnessJudgesAgainWithThePull(t *testing.T) {
 	w, rules := decoded(t, trace())
-	s := junit.Build("gpiohil suites", nil, []junit.Case{spec(t, 2), spec(t, 1)}, "", 1, time.Time{})
+	s := junit.Build("gpiohil suites", []junit.Property{{Name: "sees", Value: "direction,owner"}}, []junit.Case{spec(t, 2), spec(t, 1)}, "", 1, time.Time{})
 	notMet := witness(&s, w, rules)
+	if got := s.Suites[0].Prop("sees"); got != "direction,pull,owner" {
+		t.Errorf("sees %q after the witness; want direction,pull,owner", got)
+	}
+	if s.Suites[0].Prop(WitnessProp) == "" {
+		t.Error("the report does not say the register witness was applied")
+	}
 
 	good, bad := s.Suites[0].Cases[0], s.Suites[0].Cases[1]
 	gr, br := good.Results()[0], bad.Results()[0]

@@ -97,6 +97,9 @@ func FromFiles(paths []string) (*Matrix, error) {
 					about = append(about, k+" "+v)
 				}
 			}
+			if v := s.Prop("witness"); v != "" { // the emulated Pi's register witness (suites/launch)
+				about = append(about, v)
+			}
 			if len(about) > 0 {
 				parts = append(parts, strings.Join(about, ", "))
 			}
