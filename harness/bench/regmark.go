@@ -19,10 +19,13 @@ import (
 // each pin's function, latch and pull at the moment of each observation (package regwitness).
 // It is opened only in gpiohil's own VM: on a real board the offset is reserved.
 type regMark struct {
-	mu   sync.Mutex
-	mem  []byte
-	next uint32
+	mu  sync.Mutex
+	mem []byte
 }
+
+// lastMark numbers the marks of this process: one sequence however many benches it opens, as
+// the decoder refuses a mark written twice in one boot.
+var lastMark uint32
 
 // openRegMark maps the GPIO block's page of the BCM2837 (QEMU's raspi3b).
 func openRegMark() (*regMark, error) {
@@ -42,10 +45,10 @@ func openRegMark() (*regMark, error) {
 func (m *regMark) mark() uint32 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.next++
+	n := atomic.AddUint32(&lastMark, 1)
 	// One aligned 32-bit store: the device sees a single write of the whole number.
-	atomic.StoreUint32((*uint32)(unsafe.Pointer(&m.mem[regwitness.MarkOffset])), m.next)
-	return m.next
+	atomic.StoreUint32((*uint32)(unsafe.Pointer(&m.mem[regwitness.MarkOffset])), n)
+	return n
 }
 
 func (m *regMark) close() error { return unix.Munmap(m.mem) }
