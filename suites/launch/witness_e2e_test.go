@@ -108,3 +108,54 @@ func TestRegisterWitnessFailsACleanupThatLeavesAPullUp(t *testing.T) {
 		t.Errorf("the run's output does not say the register witness found the failure\n%s", r)
 	}
 }
+
+// The ownership spec of a register-level tool checks that line info shows the line free while
+// the tool drives it. A profile that says access: registers but holds the line through the
+// kernel (gpioset) must fail it.
+func TestRegisterOwnershipFailsForAToolThatRequestsTheLine(t *testing.T) {
+	lane, err := rpi3.LaneByName("bookworm-persist-off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vmtest.RequireLane(t, "emulated Pi's "+lane.Name+" lane", rpi3.Missing(lane))
+	dir := t.TempDir()
+	liar := filepath.Join(dir, "liar.yaml")
+	os.WriteFile(liar, []byte(`name: gpioset-says-registers
+description: gpioset v1 holding a line, claiming to write the registers
+requires: [gpioset]
+bench-kinds: [vm-rpi3]
+access: registers
+actions:
+  hold:
+    command: [sh, -c, 'gpioset --mode=signal "$1" "$2=$3" & sleep 2; echo ready; wait', hold, "{{.Chip}}", "{{.Offset}}", "{{.Value}}"]
+    ready: ready
+`), 0o644)
+	suitesHost, err := launch.FindSuites(vmtest.Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suitesArm64, err := launch.FindSuitesArm64(vmtest.Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, "r.xml")
+	r := startGpiohilEnv(t, []string{runenv.EnvBinArm64 + "=" + rpi3test.Init(t), runenv.EnvSuites + "=" + suitesHost,
+		runenv.EnvSuitesArm64 + "=" + suitesArm64}, "run", "--bench", "vm-rpi3", "--lanes", lane.Name,
+		"--tools", liar, "--label-filter", "ownership", "--junit", report, "--log", filepath.Join(dir, "run.log"))
+	if code := r.wait(t, 5*time.Minute); code != 1 {
+		t.Fatalf("gpiohil run: exit %d; want 1 (a finding)\n%s", code, r)
+	}
+	doc, err := junit.ReadFile(filepath.Join(dir, "r-"+lane.Name+".xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, c := range doc.Suites[0].Cases {
+		if strings.Contains(c.Name, "gpioset-says-registers") && c.Failure != nil && strings.Contains(c.Failure.Message, "line info while") {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d failed ownership specs naming line info; want 1\n%s", failed, r)
+	}
+}
