@@ -3,7 +3,7 @@
 # and prints a summary of their results. `make bench` calls it once everything is built.
 #
 #   ci/bench.sh            every benchmark
-#   ci/bench.sh NAME...    only these: boot guestclock observe runner fullrun mainjob rpi3 userland loopback
+#   ci/bench.sh NAME...    only these: boot guestclock observe runner fullrun mainjob rpi3 userland bootbare loopback
 #
 # Environment (make bench passes the first two): GPIOHIL_BIN, the gpiohil binary (default
 # bin/gpiohil); GPIOHIL_BIN_ARM64, the arm64 one for the emulated Pi (default
@@ -37,6 +37,7 @@ benches=(
   "mainjob|go test -run '^\$' -bench MainJob -benchtime 3x -timeout 30m ./suites/launch/"
   "rpi3|go test -run '^\$' -bench Boot -benchtime 5x ./harness/vm/rpi3/"
   "userland|go test -run '^\$' -bench Userland -benchtime 6x ./harness/vm/rpi3/"
+  "bootbare|go test -run '^\$' -bench BootBare -benchtime 5x ./harness/vm/rpi3/"
   "loopback|go test -run '^\$' -bench . -benchtime 20x -count 5 ./loopback/"
 )
 

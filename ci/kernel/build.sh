@@ -40,7 +40,7 @@ frag_hash=$(sha256sum "$fragment" | cut -c1-12)
 
 if [ -n "${KERNEL_SRC:-}" ]; then
   [ -d "$KERNEL_SRC" ] || die "KERNEL_SRC=$KERNEL_SRC is not a directory; give the top of a kernel source tree"
-  [ -f "$KERNEL_SRC/Makefile" ] && [ -d "$KERNEL_SRC/arch/x86" ] ||
+  { [ -f "$KERNEL_SRC/Makefile" ] && [ -d "$KERNEL_SRC/arch/x86" ]; } ||
     die "KERNEL_SRC=$KERNEL_SRC does not look like a kernel source tree (no Makefile or arch/x86)"
   src=$(cd "$KERNEL_SRC" && pwd)
   version=$(make -s -C "$src" kernelversion 2>/dev/null) || die "cannot read the version of $src (make kernelversion failed)"

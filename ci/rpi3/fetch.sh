@@ -2,6 +2,8 @@
 # Fetches what gpiohil's emulated Raspberry Pi 3 lane (bench vm-rpi3) boots: Debian's stock arm64
 # kernel, its Raspberry Pi 3 B device tree, the watchdog module that powers the board off, and a
 # static arm64 busybox, so that tools driven from a shell (the sysfs profile) run in the guest.
+# It also keeps the package's Raspberry Pi 4 B device tree, which ci/rpi4/fetch.sh turns into
+# the emulated Pi 4's (the Pi 4 lane boots the same kernel).
 #
 #   ci/rpi3/fetch.sh            fetch once (or reuse the cache), print the kernel directory
 #   ci/rpi3/fetch.sh --update   look in the archive for a newer kernel and fetch it if there is one
@@ -19,6 +21,7 @@
 # Result, under ${XDG_CACHE_HOME:-$HOME/.cache}/gpiohil/rpi3/<package version>/:
 #   vmlinuz              the kernel (an arm64 Image, not compressed)
 #   bcm2837-rpi-3-b.dtb  the kernel package's device tree for a Raspberry Pi 3 B
+#   bcm2711-rpi-4-b.dtb  the kernel package's device tree for a Raspberry Pi 4 B, as it is
 #   board.dtb            the device tree QEMU's raspi3b machine is booted with: the one above
 #                        plus /system/linux,revision = 0xa02082 (a Pi 3 Model B: RPi.GPIO
 #                        refuses to run on a board without a revision) and 64 random bytes of
@@ -29,11 +32,13 @@
 #   config               the kernel's configuration, for reference
 #   release, package, version   the kernel's uname -r, package name and version
 # and `current` there points at the newest fetch, which is where gpiohil looks by default.
-# A second run with a complete `current` does nothing and needs no network.
+# A second run with a complete `current` does nothing and needs no network (a kernel directory
+# fetched before the Pi 4 device tree was kept is not complete: the newest kernel is fetched).
 set -euo pipefail
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/gpiohil/rpi3"
-files=(vmlinuz bcm2837-rpi-3-b.dtb bcm2835_wdt.ko busybox release)
+pi4_dtb=bcm2711-rpi-4-b.dtb
+files=(vmlinuz bcm2837-rpi-3-b.dtb "$pi4_dtb" bcm2835_wdt.ko busybox release)
 
 die() { echo "rpi3: $*" >&2; exit 1; }
 
@@ -135,8 +140,9 @@ mkdir -p "$work/x"
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/x" --wildcards \
   './boot/vmlinuz-*' './boot/config-*' \
   './usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b.dtb' \
+  "./usr/lib/linux-image-*/broadcom/$pi4_dtb" \
   './lib/modules/*/kernel/drivers/watchdog/bcm2835_wdt.ko*' ||
-  die "$(basename "$deb") does not hold a kernel, the bcm2837-rpi-3-b device tree and bcm2835_wdt"
+  die "$(basename "$deb") does not hold a kernel, the bcm2837-rpi-3-b and bcm2711-rpi-4-b device trees and bcm2835_wdt"
 
 mkdir -p "$out.tmp"
 set -- "$work"/x/boot/vmlinuz-*
@@ -144,7 +150,7 @@ set -- "$work"/x/boot/vmlinuz-*
 cp "$1" "$out.tmp/vmlinuz"
 release=${1##*/vmlinuz-}
 cp "$work"/x/boot/config-* "$out.tmp/config"
-cp "$work"/x/usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b.dtb "$out.tmp/"
+cp "$work"/x/usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b.dtb "$work"/x/usr/lib/linux-image-*/broadcom/"$pi4_dtb" "$out.tmp/"
 set -- "$work"/x/lib/modules/*/kernel/drivers/watchdog/bcm2835_wdt.ko*
 case "$1" in
   *.ko) cp "$1" "$out.tmp/bcm2835_wdt.ko" ;;

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gpiohil/gpiohil/harness/vm"
+	"github.com/gpiohil/gpiohil/harness/vm/rpi3"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/launch"
 )
@@ -36,9 +37,9 @@ const runUsage = `usage: gpiohil run [flags]
   Output: a progress line per lane, each failure in full as it happens, and a summary; the
   suites' whole stream goes to the log (--log), and to the terminal too with -v.
 
-  Reports (--junit): a bench with one lane writes FILE; one with several (vm-rpi3: four, a
-  Debian userland with persist off and on) writes FILE with the lane's name before .xml
-  (suites-bookworm-persist-off.xml, ...).
+  Reports (--junit): a bench with one lane writes FILE; one with several (vm-rpi3: eight, the
+  emulated Pi 3 and Pi 4, each with two Debian userlands, persist off and on) writes FILE with
+  the lane's name before .xml (suites-bookworm-persist-off.xml, suites-pi4-trixie-persist-on.xml, ...).
   A directory (DIR/) gets suites-BENCH.xml, or suites-BENCH-LANE.xml per lane. A run cut short
   still writes them: every spec that finished, and every other as an error saying why.
 
@@ -62,8 +63,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 		fs.PrintDefaults()
 	}
 	cfg.Bench = vocab.BenchAuto
-	fs.Var(&cfg.Bench, "bench", "where the pins live: auto (gpio-sim on this kernel when possible, else the VM), vm, gpio-sim, vm-rpi3 (the emulated Raspberry Pi 3), rpi (this board, with --rig)")
-	fs.Var(&lanes, "lanes", "vm-rpi3 lanes: bookworm-persist-off, bookworm-persist-on, trixie-persist-off, trixie-persist-on (the default: all four), or persist-off, persist-on (gpiohil and busybox only)")
+	fs.Var(&cfg.Bench, "bench", "where the pins live: auto (gpio-sim on this kernel when possible, else the VM), vm, gpio-sim, vm-rpi3 (the emulated Raspberry Pi 3 and 4), rpi (this board, with --rig)")
+	fs.Var(&lanes, "lanes", "vm-rpi3 lanes: "+laneNames(rpi3.Lanes)+" (the default: all of them; pi4- is the emulated Pi 4), or "+laneNames(rpi3.BareLanes)+" (Pi 3, gpiohil and busybox only)")
 	fs.StringVar(&cfg.Rig, "rig", "", "rpi bench: the rig file naming the board, chip and jumpered pairs (docs/hardware.md)")
 	fs.Var(&tools, "tools", "tool profiles to check: built-in names or profile files, comma-separated (default: every built-in)")
 	fs.StringVar(&cfg.LabelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'persistence && tool:libgpiod-v1'")
@@ -166,4 +167,13 @@ func createLog(path string) (*os.File, error) {
 		return nil, err
 	}
 	return os.Create(path)
+}
+
+// laneNames lists lanes' names, comma-separated.
+func laneNames(lanes []rpi3.Lane) string {
+	names := make([]string, len(lanes))
+	for i, l := range lanes {
+		names[i] = l.Name
+	}
+	return strings.Join(names, ", ")
 }

@@ -30,6 +30,7 @@ func versionText() string {
 	line("vm qemu", qemuText(vm.DefaultQEMU, "sudo apt-get install qemu-system-x86"))
 	line("pi kernel", piKernelText(rpi3.DefaultKernelDir()))
 	line("pi qemu", qemuText(rpi3.DefaultQEMU, "sudo apt-get install qemu-system-arm (or make rpi3-kernel as root)"))
+	line("pi4 qemu", qemuText(rpi3.Pi4.QEMU(), "make rpi4-qemu (ci/rpi4/fetch.sh)"))
 	return b.String()
 }
 

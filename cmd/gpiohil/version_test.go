@@ -46,8 +46,8 @@ func TestVersionTextNamesEveryPart(t *testing.T) {
 	for _, l := range lines {
 		keys = append(keys, strings.TrimSpace(l[:11]))
 	}
-	if strings.Join(keys, ",") != "gpiohil,go,vm kernel,vm qemu,pi kernel,pi qemu" {
-		t.Fatalf("versionText has lines %q, want gpiohil, go, the two kernels and QEMUs:\n%s", keys, text)
+	if strings.Join(keys, ",") != "gpiohil,go,vm kernel,vm qemu,pi kernel,pi qemu,pi4 qemu" {
+		t.Fatalf("versionText has lines %q, want gpiohil, go, the two kernels and the three QEMUs:\n%s", keys, text)
 	}
 	if !strings.Contains(lines[1], runtime.Version()) {
 		t.Errorf("go line %q lacks %s", lines[1], runtime.Version())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,8 +52,9 @@ func PiAllowed(n int) (ok bool, why string) {
 	return true, ""
 }
 
-// EmulatedPi is the bench on the emulated Raspberry Pi 3's GPIO controller, driven by the
-// genuine pinctrl-bcm2835 driver of Debian's kernel under QEMU raspi3b.
+// EmulatedPi is the bench on the emulated Raspberry Pi's GPIO controller, driven by the
+// genuine pinctrl-bcm2835 driver of Debian's kernel under QEMU raspi3b (chip pinctrl-bcm2835)
+// or raspi4b (chip pinctrl-bcm2711).
 //
 // What it can see: the pin's function (input, output or an alternate function) from the
 // pinctrl debugfs, which the driver reads from the GPFSEL registers, and who holds the line
@@ -64,12 +66,19 @@ func PiAllowed(n int) (ok bool, why string) {
 // gave the line back (the released direction and bias) comes from the kernel's line-info
 // events while the tool ran (package trial's watch).
 //
+// On the Pi 4 the pull is visible too: the BCM2711's pull registers read back, QEMU models
+// them, and the driver shows what they hold in the pinctrl debugfs pinconf-pins file; the
+// bench reads it from there (PinPull). The Pi 3's pulls come from the register witness instead
+// (marks, below).
+//
 // The bench touches only the lines PiAllowed allows, found by their device-tree names
 // (GPIO17, SPI_CE0_N, ...); "GPIO<N>" finds BCM GPIO N whatever its name.
 type EmulatedPi struct {
+	label    string // BCM2835Label (Pi 3) or BCM2711Label (Pi 4)
 	chipName string // e.g. gpiochip0
 	dev      string
 	pins     string // debugfs pins file of the controller
+	pinconf  string // its pinconf-pins file; "" on the Pi 3, whose pulls do not read back
 	lines    []Line
 	plat     observe.Platform
 
@@ -83,8 +92,9 @@ type EmulatedPi struct {
 	touched map[Line]bool
 }
 
-// NewEmulatedPi opens the bench on the running kernel's pinctrl-bcm2835 chip. It needs root and
-// debugfs mounted (gpiohil's guest agent mounts it).
+// NewEmulatedPi opens the bench on the running kernel's pinctrl-bcm2835 chip (labelled
+// pinctrl-bcm2835 on a Pi 3, pinctrl-bcm2711 on a Pi 4). It needs root and debugfs mounted
+// (gpiohil's guest agent mounts it).
 func NewEmulatedPi() (*EmulatedPi, error) {
 	b := &EmulatedPi{touched: map[Line]bool{}}
 	for _, name := range gpiocdev.Chips() {
@@ -92,21 +102,24 @@ func NewEmulatedPi() (*EmulatedPi, error) {
 		if err != nil {
 			continue
 		}
-		if c.Label == BCM2835Label {
-			b.chip, b.chipName, b.dev = c, c.Name, "/dev/"+c.Name
+		if slices.Contains(PinctrlLabels, c.Label) {
+			b.chip, b.label, b.chipName, b.dev = c, c.Label, c.Name, "/dev/"+c.Name
 			break
 		}
 		c.Close()
 	}
 	if b.chip == nil {
-		return nil, fmt.Errorf("bench %s: no GPIO chip labelled %s (not a Raspberry Pi 0 to 4 kernel, or no permission on /dev/gpiochip*)", vocab.KindVMRPi3, BCM2835Label)
+		return nil, fmt.Errorf("bench %s: no GPIO chip labelled %s (not a Raspberry Pi 0 to 4 kernel, or no permission on /dev/gpiochip*)", vocab.KindVMRPi3, strings.Join(PinctrlLabels, " or "))
 	}
-	pins, _ := filepath.Glob("/sys/kernel/debug/pinctrl/*-" + BCM2835Label + "/pins")
+	pins, _ := filepath.Glob("/sys/kernel/debug/pinctrl/*-" + b.label + "/pins")
 	if len(pins) != 1 {
 		b.chip.Close()
-		return nil, fmt.Errorf("bench %s: no pinctrl debugfs for %s under /sys/kernel/debug/pinctrl (mount debugfs there and run as root)", vocab.KindVMRPi3, BCM2835Label)
+		return nil, fmt.Errorf("bench %s: no pinctrl debugfs for %s under /sys/kernel/debug/pinctrl (mount debugfs there and run as root)", vocab.KindVMRPi3, b.label)
 	}
 	b.pins = pins[0]
+	if b.label == BCM2711Label {
+		b.pinconf = filepath.Join(filepath.Dir(b.pins), "pinconf-pins")
+	}
 	for n := 0; n < b.chip.Lines(); n++ {
 		if ok, _ := PiAllowed(n); !ok {
 			continue
@@ -120,10 +133,11 @@ func NewEmulatedPi() (*EmulatedPi, error) {
 		if name == "" {
 			name = "GPIO" + strconv.Itoa(n)
 		}
-		b.lines = append(b.lines, Line{Chip: BCM2835Label, ChipName: b.chipName, Dev: b.dev, Name: name, Offset: n})
+		b.lines = append(b.lines, Line{Chip: b.label, ChipName: b.chipName, Dev: b.dev, Name: name, Offset: n})
 	}
 	b.plat = observe.ReadPlatform(vocab.KindVMRPi3, b.chipName)
-	if runenv.InVM() {
+	// The marks' address is the BCM2837's GPIO block: on another SoC it is something else.
+	if runenv.InVM() && b.label == BCM2835Label {
 		b.marks, b.markErr = openRegMark()
 	}
 	return b, nil
@@ -134,6 +148,9 @@ func (b *EmulatedPi) Kind() vocab.BenchKind { return vocab.KindVMRPi3 }
 
 // Can implements Bench.
 func (b *EmulatedPi) Can() vocab.Capabilities {
+	if b.pinconf != "" {
+		return vocab.See(vocab.FieldDirection, vocab.FieldPull, vocab.FieldOwner, vocab.FieldReleasedDirection, vocab.FieldReleasedBias)
+	}
 	return vocab.See(vocab.FieldDirection, vocab.FieldOwner, vocab.FieldReleasedDirection, vocab.FieldReleasedBias)
 }
 
@@ -166,13 +183,13 @@ func (b *EmulatedPi) Line(name string) (Line, error) {
 			return Line{}, fmt.Errorf("bench %s: %w: %s is BCM GPIO %d: %s; the bench touches only GPIO 2 to 13 and 16 to 27", b.Kind(), ErrReserved, name, n, why)
 		}
 	}
-	return Line{}, fmt.Errorf("bench %s: %w: %q is not a line of %s (try GPIO17)", b.Kind(), ErrNoLine, name, BCM2835Label)
+	return Line{}, fmt.Errorf("bench %s: %w: %q is not a line of %s (try GPIO17)", b.Kind(), ErrNoLine, name, b.label)
 }
 
 // allowed checks that l is one of the bench's lines before anything touches it.
 func (b *EmulatedPi) allowed(l Line) error {
-	if l.Chip != BCM2835Label {
-		return fmt.Errorf("bench %s: %w: line %s is not on %s", b.Kind(), ErrNoLine, l, BCM2835Label)
+	if l.Chip != b.label {
+		return fmt.Errorf("bench %s: %w: line %s is not on %s", b.Kind(), ErrNoLine, l, b.label)
 	}
 	if ok, why := PiAllowed(l.Offset); !ok {
 		return fmt.Errorf("bench %s: %w: %s: %s", b.Kind(), ErrReserved, l, why)
@@ -221,36 +238,65 @@ func (b *EmulatedPi) Function(n int) (string, error) {
 // PinFunction reads pin n's function from a pinctrl-bcm2835 debugfs pins file, whose lines read
 // "pin 17 (gpio17) 0:? function gpio_out out hi; irq 0 (none)".
 func PinFunction(pinsFile string, n int) (string, error) {
-	f, err := os.Open(pinsFile)
+	line, err := pinLine(pinsFile, n, "read pin functions")
 	if err != nil {
-		return "", fmt.Errorf("read pin functions: %w", err)
+		return "", err
+	}
+	_, rest, ok := strings.Cut(line, " function ")
+	if fn := strings.Fields(rest); ok && len(fn) > 0 {
+		return fn[0], nil
+	}
+	return "", fmt.Errorf("%s: pin %d: no function in %q", pinsFile, n, line)
+}
+
+// PinPull reads pin n's pull from a pinctrl-bcm2835 debugfs pinconf-pins file of a BCM2711,
+// whose lines read "pin 17 (gpio17): input bias pull up (50000 ohms)" or "pin 17 (gpio17):
+// input bias disabled"; text is what the line says after the pin's name.
+func PinPull(pinconfFile string, n int) (pull vocab.Pull, text string, err error) {
+	line, err := pinLine(pinconfFile, n, "read pin pulls")
+	if err != nil {
+		return vocab.PullUnknown, "", err
+	}
+	_, text, _ = strings.Cut(line, "): ")
+	text = strings.TrimSpace(text)
+	switch {
+	case strings.Contains(text, "bias pull up"):
+		return vocab.PullUp, text, nil
+	case strings.Contains(text, "bias pull down"):
+		return vocab.PullDown, text, nil
+	case strings.Contains(text, "bias disabled"):
+		return vocab.PullNone, text, nil
+	}
+	return vocab.PullUnknown, text, fmt.Errorf("%s: pin %d: no bias in %q", pinconfFile, n, line)
+}
+
+// pinLine is pin n's line of a pinctrl debugfs file ("pin 17 (gpio17)..."); what says what
+// was being done, for the error of a file that cannot be opened.
+func pinLine(file string, n int, what string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	defer f.Close()
 	prefix := fmt.Sprintf("pin %d ", n)
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, prefix) {
-			continue
+		if line := sc.Text(); strings.HasPrefix(line, prefix) {
+			return line, nil
 		}
-		_, rest, ok := strings.Cut(line, " function ")
-		if fn := strings.Fields(rest); ok && len(fn) > 0 {
-			return fn[0], nil
-		}
-		return "", fmt.Errorf("%s: pin %d: no function in %q", pinsFile, n, line)
 	}
 	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("read %s: %w", pinsFile, err)
+		return "", fmt.Errorf("read %s: %w", file, err)
 	}
-	return "", fmt.Errorf("%s: no pin %d", pinsFile, n)
+	return "", fmt.Errorf("%s: no pin %d", file, n)
 }
 
 // Observe implements Bench. It never requests the line: requesting and releasing it, even as
 // is, would turn an output into an input on this driver.
 func (b *EmulatedPi) Observe(l Line) (observe.Observation, error) {
 	o := observe.New(l.Chip, l.Name, l.Offset, b.Can(), b.plat)
-	if l.Chip != BCM2835Label {
-		return o, fmt.Errorf("bench %s: %w: line %s is not on %s", b.Kind(), ErrNoLine, l, BCM2835Label)
+	if l.Chip != b.label {
+		return o, fmt.Errorf("bench %s: %w: line %s is not on %s", b.Kind(), ErrNoLine, l, b.label)
 	}
 	info, err := b.chip.LineInfo(l.Offset)
 	if err != nil {
@@ -269,6 +315,14 @@ func (b *EmulatedPi) Observe(l Line) (observe.Observation, error) {
 	}
 	o.Evidencef("pinctrl debugfs: function %s (the GPFSEL register)", fn)
 	switch {
+	case b.pinconf != "":
+		pull, text, err := PinPull(b.pinconf, l.Offset)
+		if err != nil {
+			return o, err
+		}
+		o.Pull = pull
+		o.Evidencef("pinctrl debugfs pinconf-pins: %s (the BCM2711's pull registers, read back)", text)
+		o.Evidencef("level and drive: not visible, QEMU's GPIO model latches levels and does not apply pulls to them")
 	case b.marks != nil:
 		o.Mark = b.marks.mark()
 		o.Evidencef("level and drive: not visible, QEMU's bcm2835 GPIO models neither levels of inputs nor pulls")

@@ -69,6 +69,7 @@ const (
 	EnvAgent       = "GPIOHIL_AGENT"
 	EnvBinArm64    = "GPIOHIL_BIN_ARM64"
 	EnvRPi3Kernel  = "GPIOHIL_RPI3_KERNEL"
+	EnvRPi4QEMU    = "GPIOHIL_RPI4_QEMU"
 	EnvSuites      = "GPIOHIL_SUITES"
 	EnvSuitesArm64 = "GPIOHIL_SUITES_ARM64"
 	EnvRequireVM   = "GPIOHIL_REQUIRE_VM"
@@ -248,6 +249,7 @@ type Host struct {
 	Agent       string // the VM's /init
 	BinArm64    string // a static arm64 gpiohil for the emulated Pi
 	RPi3Kernel  string // the emulated Pi's kernel directory
+	RPi4QEMU    string // the QEMU (10 or later) that boots the emulated Pi 4
 	Suites      string // the suites binary
 	SuitesArm64 string // the arm64 suites binary
 	RequireVM   bool   // a VM lane that cannot run is a failure, not a skip
@@ -257,7 +259,7 @@ type Host struct {
 func ReadHost(lookup func(string) (string, bool)) Host {
 	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
 	return Host{Kernel: get(EnvKernel), Agent: get(EnvAgent), BinArm64: get(EnvBinArm64), RPi3Kernel: get(EnvRPi3Kernel),
-		Suites: get(EnvSuites), SuitesArm64: get(EnvSuitesArm64), RequireVM: get(EnvRequireVM) == "1"}
+		RPi4QEMU: get(EnvRPi4QEMU), Suites: get(EnvSuites), SuitesArm64: get(EnvSuitesArm64), RequireVM: get(EnvRequireVM) == "1"}
 }
 
 // CurrentHost reads the host settings from this process's environment.
@@ -275,6 +277,7 @@ func (h Host) Environ() []string {
 	add(EnvAgent, h.Agent)
 	add(EnvBinArm64, h.BinArm64)
 	add(EnvRPi3Kernel, h.RPi3Kernel)
+	add(EnvRPi4QEMU, h.RPi4QEMU)
 	add(EnvSuites, h.Suites)
 	add(EnvSuitesArm64, h.SuitesArm64)
 	if h.RequireVM {

@@ -124,7 +124,7 @@ func TestWithout(t *testing.T) {
 }
 
 func TestHostRoundTrip(t *testing.T) {
-	want := Host{Kernel: "/k/bzImage", Agent: "/bin/gpiohil-agent", BinArm64: "/bin/gpiohil-arm64", RPi3Kernel: "/k/rpi3",
+	want := Host{Kernel: "/k/bzImage", Agent: "/bin/gpiohil-agent", BinArm64: "/bin/gpiohil-arm64", RPi3Kernel: "/k/rpi3", RPi4QEMU: "/q/qemu-system-aarch64",
 		Suites: "/bin/suites.test", SuitesArm64: "/bin/suites-arm64.test", RequireVM: true}
 	if got := ReadHost(lookupIn(want.Environ())); got != want {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)

@@ -79,7 +79,7 @@ const (
 	BenchAuto    Bench = "auto"     // gpio-sim on this kernel when it can, else the VM
 	BenchVM      Bench = "vm"       // gpio-sim in gpiohil's own VM
 	BenchGPIOSim Bench = "gpio-sim" // gpio-sim on the running kernel
-	BenchVMRPi3  Bench = "vm-rpi3"  // the emulated Raspberry Pi 3
+	BenchVMRPi3  Bench = "vm-rpi3"  // the emulated Raspberry Pi 3 and 4
 	BenchRPi     Bench = "rpi"      // a Raspberry Pi with loopback jumpers
 )
 
@@ -113,7 +113,7 @@ type BenchKind string
 // The bench kinds.
 const (
 	KindGPIOSim BenchKind = "gpio-sim" // gpio-sim on the running kernel (the VM lane, or a host that has it)
-	KindVMRPi3  BenchKind = "vm-rpi3"  // the emulated Raspberry Pi 3's pinctrl-bcm2835
+	KindVMRPi3  BenchKind = "vm-rpi3"  // the emulated Raspberry Pi 3's and 4's pinctrl-bcm2835
 	KindRPi     BenchKind = "rpi"      // a Raspberry Pi with loopback jumpers, seen from partner pins
 )
 

@@ -132,6 +132,28 @@ func TestExitStatusForFindingsAndTimeouts(t *testing.T) {
 	}
 }
 
+// An emulated Pi 4 lane whose QEMU is missing or has no raspi4b is an infrastructure fault (125)
+// naming the command that fetches QEMU 10, never a skip: nothing boots.
+func TestExitStatusForAPi4LaneWithoutItsQEMUIs125(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "qemu-system-aarch64")
+	for _, tc := range []struct{ name, qemu string }{
+		{"missing", bad},
+		{"without raspi4b", "/bin/true"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := startGpiohilEnv(t, []string{runenv.EnvRPi4QEMU + "=" + tc.qemu}, "run", "--bench", "vm-rpi3",
+				"--lanes", "pi4-bookworm-persist-off", "--junit", filepath.Join(dir, "s.xml"), "--log", filepath.Join(dir, "log"))
+			if code := r.wait(t, time.Minute); code != 125 {
+				t.Errorf("exit %d, want 125\n%s", code, r)
+			}
+			if !strings.Contains(r.stderr.String(), "make rpi4-qemu") {
+				t.Errorf("the error should name make rpi4-qemu:\n%s", r)
+			}
+		})
+	}
+}
+
 // Ctrl-C mid-run is exit 130 with a report that Jenkins' schema accepts and that holds every
 // spec: those that finished with their verdicts, the others as errors saying why.
 func TestExitStatusForSIGINTIs130AndKeepsTheFinishedSpecs(t *testing.T) {

@@ -40,6 +40,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,10 +76,75 @@ const (
 // called name in the outbox, which reaches the host as Config.OutDir/name.
 func OutboxPath(name string) string { return GuestOutbox + "/" + name }
 
+// Board is the Raspberry Pi model QEMU emulates. Both run Debian's same arm64 kernel and its
+// genuine pinctrl-bcm2835 driver; they differ in the GPIO block (the Pi 4's BCM2711 has pull
+// registers that read back, which QEMU 9 and later model) and in which QEMU has the machine.
+type Board struct {
+	Name    string // "pi3", "pi4"
+	Model   string // "Raspberry Pi 3", "Raspberry Pi 4": the lane titles' start
+	Machine string // QEMU's machine
+	Memory  string // fixed by the machine: raspi3b has exactly 1 GiB, raspi4b is booted with 2 GiB
+	DTB     string // the device tree, in the kernel directory (ci/rpi3/fetch.sh, ci/rpi4/fetch.sh)
+	// Traced boards run QEMU with the register witness's trace (Config.Trace, package
+	// regwitness): the Pi 3, whose pulls nothing in the guest can see. The Pi 4's kernel reads
+	// its pulls back itself (pinconf-pins).
+	Traced bool
+}
+
+// The boards.
+var (
+	Pi3 = Board{Name: "pi3", Model: "Raspberry Pi 3", Machine: "raspi3b", Memory: "1G", DTB: "board.dtb", Traced: true}
+	Pi4 = Board{Name: "pi4", Model: "Raspberry Pi 4", Machine: "raspi4b", Memory: "2G", DTB: "board-pi4.dtb"}
+)
+
+// QEMU is the QEMU a board boots under when Config.QEMU is "": Debian's qemu-system-aarch64 on
+// PATH for the Pi 3; for the Pi 4, whose raspi4b machine came in QEMU 9.0 (bookworm has 7.2),
+// the QEMU 10 that ci/rpi4/fetch.sh unpacked from bookworm-backports into gpiohil's cache
+// ($GPIOHIL_RPI4_QEMU overrides it).
+func (b Board) QEMU() string {
+	if b.Name != Pi4.Name {
+		return DefaultQEMU
+	}
+	if q := runenv.CurrentHost().RPi4QEMU; q != "" {
+		return q
+	}
+	return filepath.Join(vm.CacheDir(), "rpi4", "current", "qemu-system-aarch64")
+}
+
+// checkMachine makes sure the QEMU at path has the board's machine: a QEMU older than 9.0
+// (bookworm's 7.2, say) has no raspi4b. The Pi 3's raspi3b is in every QEMU Debian ships, so
+// it is not asked (asking costs a QEMU start).
+func (b Board) checkMachine(path string) error {
+	if b.Name == Pi3.Name {
+		return nil
+	}
+	out, err := exec.Command(path, "-machine", "help").Output()
+	if err != nil {
+		return fmt.Errorf("rpi3: %s -machine help: %v; %s", path, err, b.qemuHint())
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == b.Machine {
+			return nil
+		}
+	}
+	return fmt.Errorf("rpi3: %s has no %s machine (the %s needs QEMU 9.0 or later); %s", path, b.Machine, b.Model, b.qemuHint())
+}
+
+// qemuHint says how to get a board's QEMU.
+func (b Board) qemuHint() string {
+	if b.Name == Pi4.Name {
+		return "fetch QEMU 10 for the emulated Pi 4 with: make rpi4-qemu (ci/rpi4/fetch.sh)"
+	}
+	return "install it: sudo apt-get install qemu-system-arm (or run make rpi3-kernel as root)"
+}
+
 // Lane is one setting of the kernel the emulated Pi boots, and the userland beside gpiohil.
 type Lane struct {
-	Name    string // persist-off, persist-on, or the userland's release and that: bookworm-persist-off
-	Persist bool   // pinctrl_bcm2835.persist_gpio_outputs
+	// Name is persist-off, persist-on, or the userland's release and that: bookworm-persist-off;
+	// a Pi 4 lane's starts with pi4-.
+	Name    string
+	Board   Board
+	Persist bool // pinctrl_bcm2835.persist_gpio_outputs
 	// Userland is the Debian release whose arm64 userland (ci/rpi3/userland.sh: Python,
 	// RPi.GPIO, gpiozero, libgpiod and its tools) boots beside gpiohil; "" boots gpiohil and
 	// busybox only.
@@ -88,23 +154,30 @@ type Lane struct {
 // The lanes.
 var (
 	// PersistOff is the mainline default: a released output becomes an input.
-	PersistOff = Lane{Name: "persist-off", Persist: false}
+	PersistOff = Lane{Name: "persist-off", Board: Pi3, Persist: false}
 	// PersistOn is Raspberry Pi OS's default: a released output stays an output at its level.
-	PersistOn = Lane{Name: "persist-on", Persist: true}
+	PersistOn = Lane{Name: "persist-on", Board: Pi3, Persist: true}
 	// BareLanes boot gpiohil and busybox only: quick, for gpiohil's own tests of the lane.
 	BareLanes = []Lane{PersistOff, PersistOn}
+	// Pi4BareLanes are the Pi 4's: pi4-persist-off, pi4-persist-on.
+	Pi4BareLanes = []Lane{{Name: "pi4-persist-off", Board: Pi4}, {Name: "pi4-persist-on", Board: Pi4, Persist: true}}
 	// Userlands are the Debian releases ci/rpi3/userland.sh builds: bookworm (Python 3.11,
 	// libgpiod 1.6) and trixie (Python 3.13, libgpiod 2.2).
 	Userlands = []string{"bookworm", "trixie"}
-	// Lanes are what gpiohil run --bench vm-rpi3 runs: each userland with persist off and on.
-	Lanes = userlandLanes()
+	// Lanes are what gpiohil run --bench vm-rpi3 runs: on the Pi 3, then on the Pi 4, each
+	// userland with persist off and on.
+	Lanes = append(userlandLanes(Pi3), userlandLanes(Pi4)...)
 )
 
-func userlandLanes() []Lane {
+func userlandLanes(b Board) []Lane {
+	prefix := ""
+	if b.Name != Pi3.Name {
+		prefix = b.Name + "-"
+	}
 	var ls []Lane
 	for _, u := range Userlands {
 		for _, l := range BareLanes {
-			ls = append(ls, Lane{Name: u + "-" + l.Name, Persist: l.Persist, Userland: u})
+			ls = append(ls, Lane{Name: prefix + u + "-" + l.Name, Board: b, Persist: l.Persist, Userland: u})
 		}
 	}
 	return ls
@@ -112,9 +185,17 @@ func userlandLanes() []Lane {
 
 func (l Lane) String() string { return l.Name }
 
+// board is the lane's board; the zero Lane's is the Pi 3.
+func (l Lane) board() Board {
+	if l.Board.Machine == "" {
+		return Pi3
+	}
+	return l.Board
+}
+
 // Title is the lane's column heading in the semantics matrix.
 func (l Lane) Title() string {
-	t := "Raspberry Pi 3, emulated, mainline driver, "
+	t := l.board().Model + ", emulated, mainline driver, "
 	if l.Userland != "" {
 		t += "Debian " + l.Userland + ", "
 	}
@@ -140,10 +221,10 @@ func (l Lane) ParamValue() vocab.Persist {
 	return vocab.PersistOff
 }
 
-// LaneByName returns the lane called name: one of Lanes or BareLanes.
+// LaneByName returns the lane called name: one of Lanes, BareLanes or Pi4BareLanes.
 func LaneByName(name string) (Lane, error) {
 	var names []string
-	for _, l := range append(append([]Lane(nil), Lanes...), BareLanes...) {
+	for _, l := range slices.Concat(Lanes, BareLanes, Pi4BareLanes) {
 		if l.Name == name {
 			return l, nil
 		}
@@ -210,6 +291,19 @@ func FindKernel(dir string) (Kernel, error) {
 	return k, nil
 }
 
+// DTBOf is the device tree board b boots with, from the kernel's directory: DTB for the Pi 3,
+// board-pi4.dtb (written by ci/rpi4/fetch.sh) for the Pi 4. The error says what to run.
+func (k Kernel) DTBOf(b Board) (string, error) {
+	if b.Name == Pi3.Name || b.Machine == "" {
+		return k.DTB, nil
+	}
+	p := filepath.Join(k.Dir, b.DTB)
+	if _, err := os.Stat(p); err != nil {
+		return p, fmt.Errorf("rpi3: no %s device tree: %s missing; %s", b.Model, p, b.qemuHint())
+	}
+	return p, nil
+}
+
 // Userland is a Debian userland for the guest, as ci/rpi3/userland.sh left it.
 type Userland struct {
 	Release  string // bookworm, trixie
@@ -238,10 +332,19 @@ func FindUserland(release string) (Userland, error) {
 // Missing says why lane l cannot run here (no QEMU, no kernel, no userland), or "" when it
 // can. The zero Lane asks about the bare lanes.
 func Missing(l Lane) string {
-	if _, err := exec.LookPath(DefaultQEMU); err != nil {
-		return DefaultQEMU + " not found (sudo apt-get install qemu-system-arm, or make rpi3-kernel as root)"
+	b := l.board()
+	q, err := exec.LookPath(b.QEMU())
+	if err != nil {
+		return b.QEMU() + " not found; " + b.qemuHint()
 	}
-	if _, err := FindKernel(""); err != nil {
+	if err := b.checkMachine(q); err != nil {
+		return strings.TrimPrefix(err.Error(), "rpi3: ")
+	}
+	k, err := FindKernel("")
+	if err == nil {
+		_, err = k.DTBOf(b)
+	}
+	if err != nil {
 		return strings.TrimPrefix(err.Error(), "rpi3: ")
 	}
 	if l.Userland != "" {
@@ -357,14 +460,21 @@ func check(cfg Config) (prepared, error) {
 	} else if _, err := LaneByName(cfg.Lane.Name); err != nil {
 		return p, err
 	}
+	board := p.cfg.Lane.board()
 	if p.cfg.QEMU == "" {
-		p.cfg.QEMU = DefaultQEMU
+		p.cfg.QEMU = board.QEMU()
 	}
 	var err error
 	if p.qemu, err = exec.LookPath(p.cfg.QEMU); err != nil {
-		return p, fmt.Errorf("rpi3: %s not found; install it: sudo apt-get install qemu-system-arm (or run make rpi3-kernel as root)", p.cfg.QEMU)
+		return p, fmt.Errorf("rpi3: %s not found; %s", p.cfg.QEMU, board.qemuHint())
+	}
+	if err := board.checkMachine(p.qemu); err != nil {
+		return p, err
 	}
 	if p.kernel, err = FindKernel(cfg.KernelDir); err != nil {
+		return p, err
+	}
+	if p.kernel.DTB, err = p.kernel.DTBOf(board); err != nil {
 		return p, err
 	}
 	if u := p.cfg.Lane.Userland; u != "" {
@@ -416,7 +526,7 @@ func QEMUArgs(cfg Config, k Kernel, initrd, sock string) []string {
 		// One TCG thread for the board's four cores: with a thread each, the three secondary
 		// cores spin in QEMU's boot stub (WFE does not sleep under TCG) and take the host's
 		// cores from the boot core; boot to the agent took 9 s instead of 4 on two cores.
-		"-machine", "raspi3b", "-accel", "tcg,thread=single", "-m", Memory,
+		"-machine", cfg.Lane.board().Machine, "-accel", "tcg,thread=single", "-m", cfg.Lane.board().Memory,
 		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
 		"-kernel", k.Image, "-dtb", k.DTB, "-initrd", initrd, "-append", AppendLine(cfg),
 		"-chardev", "stdio,id=console,signal=off",

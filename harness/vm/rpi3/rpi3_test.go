@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -140,6 +141,36 @@ func TestMissingQEMUSaysWhatToRun(t *testing.T) {
 	_, err := rpi3.Run(context.Background(), rpi3.Config{Args: []string{"true"}, QEMU: "no-such-qemu-system-aarch64"})
 	if err == nil || !strings.Contains(err.Error(), "apt-get install qemu-system-arm") {
 		t.Fatalf("err = %v, want one naming the package to install", err)
+	}
+}
+
+// The emulated Pi 4 needs QEMU 9.0 or later: a missing one, or one without raspi4b (the
+// host's QEMU 7.2), is named with the command that fetches QEMU 10, before anything boots.
+func TestMissingPi4QEMUSaysWhatToRun(t *testing.T) {
+	lane, err := rpi3.LaneByName("pi4-bookworm-persist-off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv(runenv.EnvRPi4QEMU, "")
+	if why := rpi3.Missing(lane); !strings.Contains(why, "make rpi4-qemu") {
+		t.Errorf("Missing(%s) with no QEMU 10 = %q, want it to name make rpi4-qemu", lane.Name, why)
+	}
+	_, err = rpi3.Run(context.Background(), rpi3.Config{Lane: lane, Args: []string{"true"}, QEMU: "no-such-qemu-system-aarch64"})
+	if err == nil || !strings.Contains(err.Error(), "make rpi4-qemu") {
+		t.Errorf("Run on %s with no QEMU: %v, want an error naming make rpi4-qemu", lane.Name, err)
+	}
+	old, err := exec.LookPath(rpi3.DefaultQEMU)
+	if err != nil {
+		t.Skipf("no %s to stand for a QEMU without raspi4b", rpi3.DefaultQEMU)
+	}
+	t.Setenv(runenv.EnvRPi4QEMU, old)
+	why := rpi3.Missing(lane)
+	if why == "" {
+		t.Skipf("%s has raspi4b: it cannot stand for a QEMU without it", old)
+	}
+	if !strings.Contains(why, "no raspi4b machine") || !strings.Contains(why, "make rpi4-qemu") {
+		t.Errorf("Missing(%s) with %s = %q, want it to say raspi4b is missing and name make rpi4-qemu", lane.Name, old, why)
 	}
 }
 
