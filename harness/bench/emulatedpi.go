@@ -15,6 +15,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/runenv"
+	"github.com/gpiohil/gpiohil/harness/vm/rpi3/regwitness"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
@@ -69,7 +70,7 @@ func PiAllowed(n int) (ok bool, why string) {
 // On the Pi 4 the pull is visible too: the BCM2711's pull registers read back, QEMU models
 // them, and the driver shows what they hold in the pinctrl debugfs pinconf-pins file; the
 // bench reads it from there (PinPull). The Pi 3's pulls come from the register witness instead
-// (marks, below).
+// (marks, below); on the Pi 4 the witness is a second opinion the host checks against it.
 //
 // The bench touches only the lines PiAllowed allows, found by their device-tree names
 // (GPIO17, SPI_CE0_N, ...); "GPIO<N>" finds BCM GPIO N whatever its name.
@@ -136,9 +137,13 @@ func NewEmulatedPi() (*EmulatedPi, error) {
 		b.lines = append(b.lines, Line{Chip: b.label, ChipName: b.chipName, Dev: b.dev, Name: name, Offset: n})
 	}
 	b.plat = observe.ReadPlatform(vocab.KindVMRPi3, b.chipName)
-	// The marks' address is the BCM2837's GPIO block: on another SoC it is something else.
-	if runenv.InVM() && b.label == BCM2835Label {
-		b.marks, b.markErr = openRegMark()
+	// The marks go to the SoC's GPIO block: the BCM2837's, or the BCM2711's.
+	if runenv.InVM() {
+		base := int64(regwitness.Base)
+		if b.label == BCM2711Label {
+			base = regwitness.Base2711
+		}
+		b.marks, b.markErr = openRegMark(base)
 	}
 	return b, nil
 }
@@ -323,6 +328,10 @@ func (b *EmulatedPi) Observe(l Line) (observe.Observation, error) {
 		o.Pull = pull
 		o.Evidencef("pinctrl debugfs pinconf-pins: %s (the BCM2711's pull registers, read back)", text)
 		o.Evidencef("level and drive: not visible, QEMU's GPIO model latches levels and does not apply pulls to them")
+		if b.marks != nil {
+			o.Mark = b.marks.mark()
+			o.Evidencef("register witness mark %d, for the host to check the pull against QEMU's trace", o.Mark)
+		}
 	case b.marks != nil:
 		o.Mark = b.marks.mark()
 		o.Evidencef("level and drive: not visible, QEMU's bcm2835 GPIO models neither levels of inputs nor pulls")

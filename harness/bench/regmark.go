@@ -27,16 +27,17 @@ type regMark struct {
 // the decoder refuses a mark written twice in one boot.
 var lastMark uint32
 
-// openRegMark maps the GPIO block's page of the BCM2837 (QEMU's raspi3b).
-func openRegMark() (*regMark, error) {
+// openRegMark maps the GPIO block's page at physical address base: regwitness.Base on the
+// BCM2837 (QEMU's raspi3b), regwitness.Base2711 on the BCM2711 (raspi4b).
+func openRegMark(base int64) (*regMark, error) {
 	f, err := os.OpenFile("/dev/mem", os.O_RDWR|os.O_SYNC, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	mem, err := unix.Mmap(int(f.Fd()), regwitness.Base, os.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	mem, err := unix.Mmap(int(f.Fd()), base, os.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return nil, fmt.Errorf("map the GPIO registers at %#x through /dev/mem (is iomem=relaxed on the kernel command line?): %w", regwitness.Base, err)
+		return nil, fmt.Errorf("map the GPIO registers at %#x through /dev/mem (is iomem=relaxed on the kernel command line?): %w", base, err)
 	}
 	return &regMark{mem: mem}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/profile"
@@ -77,9 +78,9 @@ func (l piLane) Run(ctx context.Context, job Job) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("the suites ended with status %d and sent no JUnit report (%v)", res.Code, err)
 	}
-	// The register witness judges the specs again with the pulls the guest could not see. If
-	// it cannot, the guest's report is kept as it is and the lane is an infrastructure error.
-	// (On the Pi 4 the guest sees the pulls itself.)
+	// The register witness judges the specs again with the pulls the guest could not see (the
+	// Pi 3), or is checked against the pulls it saw (the Pi 4). If it cannot be read, or the two
+	// disagree, the lane is an infrastructure error.
 	var werr error
 	if cfg.Trace != "" {
 		werr = l.witness(&report, cfg.Trace, job)
@@ -104,10 +105,15 @@ func (l piLane) witness(report *junit.Suites, trace string, job Job) error {
 	if err != nil {
 		return err
 	}
-	for _, line := range witness(report, w, rules) {
+	got := witness(report, w, rules)
+	for _, line := range got.NotMet {
 		if job.Note != nil {
 			job.Note("not met, by the register witness: %s", line)
 		}
+	}
+	if len(got.Disagree) > 0 {
+		return fmt.Errorf("the register witness and the kernel disagree on the pull of %d observations (%d agree): %s",
+			len(got.Disagree), got.Agreed, strings.Join(got.Disagree, "; "))
 	}
 	return nil
 }

@@ -36,43 +36,68 @@ func readWitness(path string) (*regwitness.Witness, error) {
 	return w, nil
 }
 
+// witnessed is what the witness did to a report.
+type witnessed struct {
+	NotMet []string // one line per spec it found not met
+	// Where the guest saw the pull itself (the Pi 4's pinconf-pins), the witness is checked
+	// against it instead: Agreed counts the observations where both say the same pull, and
+	// Disagree has a line per spec where they do not.
+	Agreed   int
+	Disagree []string
+}
+
 // witness judges again, in s, every spec with a marked observation and a verdict, with the
-// pull w shows at its mark (and, for an output, the level its latch drives), and returns one line per spec it found not met. It changes the
-// spec's structured result (the observation gains the pull and the evidence) and its
-// failure, and the report's counts.
-func witness(s *junit.Suites, w *regwitness.Witness, rules *expect.Rules) (notMet []string) {
+// pull w shows at its mark (and, for an output, the level its latch drives). It changes the
+// spec's structured result (the observation gains the pull and the evidence) and its failure,
+// and the report's counts. Where the guest saw the pull itself, the two must agree: a spec where
+// they do not becomes an infrastructure error (neither witness can then be trusted).
+func witness(s *junit.Suites, w *regwitness.Witness, rules *expect.Rules) witnessed {
+	var out witnessed
 	for i := range s.Suites {
-		for j := range s.Suites[i].Cases {
-			c := &s.Suites[i].Cases[j]
-			if line, ok := rejudge(c, w, rules); ok {
-				notMet = append(notMet, line)
-			}
+		su := &s.Suites[i]
+		guestSeesPull := false
+		if can, err := vocab.ParseCapabilities(su.Prop("sees")); err == nil {
+			guestSeesPull = can.Has(vocab.FieldPull)
 		}
-		s.Suites[i].Recount()
-		seesPull(&s.Suites[i])
+		agreed := out.Agreed
+		for j := range su.Cases {
+			rejudge(&su.Cases[j], w, rules, &out)
+		}
+		su.Recount()
+		if guestSeesPull {
+			su.Properties = append(su.Properties, junit.Property{Name: WitnessProp,
+				Value: fmt.Sprintf("register witness: QEMU's trace of the GPIO block's writes agrees with the kernel's pinconf-pins on the pull of %d observations", out.Agreed-agreed)})
+		} else {
+			seesPull(su)
+		}
 	}
 	s.Tests, s.Failures, s.Errors = 0, 0, 0
 	for _, su := range s.Suites {
 		s.Tests, s.Failures, s.Errors = s.Tests+su.Tests, s.Failures+su.Failures, s.Errors+su.Errors
 	}
-	return notMet
+	return out
 }
 
-// rejudge judges case c again with the witness; ok when it is now not met.
-func rejudge(c *junit.Case, w *regwitness.Witness, rules *expect.Rules) (line string, ok bool) {
+// rejudge judges case c again with the witness, or checks the witness against the pull the
+// guest saw, and records in out what came of it.
+func rejudge(c *junit.Case, w *regwitness.Witness, rules *expect.Rules, out *witnessed) {
 	rs := c.Results()
 	if len(rs) != 1 {
-		return "", false
+		return
 	}
 	r := rs[0]
 	o := r.Observation
 	if o == nil || o.Mark == 0 || r.Ending == nil {
-		return "", false
+		return
 	}
 	switch r.Verdict {
 	case vocab.Met, vocab.MetIndistinct, vocab.NotMet:
 	default: // skipped, unknown or an infrastructure error: nothing was judged
-		return "", false
+		return
+	}
+	if o.Can.Has(vocab.FieldPull) && o.Pull != vocab.PullUnknown {
+		crossCheck(c, r, w, out)
+		return
 	}
 	st, found := w.At(o.Mark)
 	switch {
@@ -107,14 +132,41 @@ func rejudge(c *junit.Case, w *regwitness.Witness, rules *expect.Rules) (line st
 	case vocab.NotMet:
 		text := failureText(r, d, o)
 		c.Failure = &junit.Message{Message: text, Type: "failed", Text: "the register witness, on the host\n" + text}
-		return fmt.Sprintf("%s: %s", c.Name, d.Reason), true
+		out.NotMet = append(out.NotMet, fmt.Sprintf("%s: %s", c.Name, d.Reason))
 	case vocab.Met, vocab.MetIndistinct:
 		c.Failure = nil
 	default: // the expectations could not be read again: say so rather than keep a verdict
 		c.Failure = nil
 		c.Error = &junit.Message{Message: "register witness: " + d.Reason, Type: "infrastructure"}
 	}
-	return "", false
+}
+
+// crossCheck compares the pull the guest saw (the Pi 4's kernel, reading the pull registers
+// back) with the one the witness decoded at the same mark. The verdict stays the guest's; a
+// disagreement makes the spec an infrastructure error.
+func crossCheck(c *junit.Case, r junit.Result, w *regwitness.Witness, out *witnessed) {
+	o := r.Observation
+	st, found := w.At(o.Mark)
+	var why string
+	switch {
+	case !found:
+		why = fmt.Sprintf("mark %d is not in QEMU's trace", o.Mark)
+	case o.Offset < 0 || o.Offset >= regwitness.Pins:
+		why = fmt.Sprintf("the GPIO block has no pin %d", o.Offset)
+	case st[o.Offset].Pull != o.Pull:
+		why = fmt.Sprintf("the kernel shows pull %s, QEMU's trace of the registers %s (mark %d: %s)", o.Pull, st[o.Offset].Pull, o.Mark, st[o.Offset])
+	}
+	if why == "" {
+		o.Evidencef("register witness (QEMU's trace, at mark %d) agrees: %s", o.Mark, st[o.Offset])
+		out.Agreed++
+	} else {
+		o.Evidencef("register witness disagrees: %s", why)
+		c.Failure = nil
+		c.Error = &junit.Message{Message: "the two witnesses of the pull disagree: " + why, Type: "infrastructure"}
+		out.Disagree = append(out.Disagree, fmt.Sprintf("%s: %s", c.Name, why))
+	}
+	r.Observed = o.Summary()
+	setResult(c, r)
 }
 
 // failureText is a not-met spec's failure, as the suites write one.

@@ -69,7 +69,7 @@ func spec(t *testing.T, mark uint32) junit.Case {
 func TestWitnessJudgesAgainWithThePull(t *testing.T) {
 	w, rules := decoded(t, trace())
 	s := junit.Build("gpiohil suites", []junit.Property{{Name: "sees", Value: "direction,owner"}}, []junit.Case{spec(t, 2), spec(t, 1)}, "", 1, time.Time{})
-	notMet := witness(&s, w, rules)
+	notMet := witness(&s, w, rules).NotMet
 	if got := s.Suites[0].Prop("sees"); got != "direction,pull,owner" {
 		t.Errorf("sees %q after the witness; want direction,pull,owner", got)
 	}
@@ -113,7 +113,7 @@ func TestWitnessLeavesWhatItCannotJudge(t *testing.T) {
 	setResult(&skipped, r)
 	s := junit.Build("gpiohil suites", nil, []junit.Case{unmarked, skipped, lost}, "", 1, time.Time{})
 	before := []string{unmarked.SystemOut, skipped.SystemOut}
-	if n := witness(&s, w, rules); len(n) != 0 {
+	if n := witness(&s, w, rules).NotMet; len(n) != 0 {
 		t.Errorf("not met: %q; want none", n)
 	}
 	if s.Suites[0].Cases[0].SystemOut != before[0] || s.Suites[0].Cases[1].SystemOut != before[1] {
@@ -139,7 +139,7 @@ func TestWitnessGivesAnOutputItsLevel(t *testing.T) {
 	r.Observation.Direction = vocab.Output
 	setResult(&c, r)
 	s := junit.Build("gpiohil suites", nil, []junit.Case{c}, "", 1, time.Time{})
-	if n := witness(&s, w, rules); len(n) != 0 {
+	if n := witness(&s, w, rules).NotMet; len(n) != 0 {
 		t.Fatalf("not met: %q", n)
 	}
 	got := s.Suites[0].Cases[0].Results()[0]
@@ -149,5 +149,55 @@ func TestWitnessGivesAnOutputItsLevel(t *testing.T) {
 	}
 	if strings.Contains(got.Note, "not visible on this bench: drive") {
 		t.Errorf("note %q still says drive is not visible", got.Note)
+	}
+}
+
+// On the Pi 4 the guest sees the pull itself (pinconf-pins): the witness does not judge again
+// but is checked against it. Agreeing, the spec keeps its verdict and gains the evidence; where
+// the two disagree the spec becomes an infrastructure error, and the run is told.
+func TestWitnessIsCheckedAgainstAPullTheGuestSaw(t *testing.T) {
+	var b strings.Builder
+	for _, w := range [][2]uint32{
+		{0xe8, 1 << 2}, // PUP_PDN1: pin 17 pull-up
+		{0x04, 0},      // GPFSEL1: 17 an input
+		{regwitness.MarkOffset, 1},
+		{0xe8, 0}, // pull off on 17 (cleanup())
+		{regwitness.MarkOffset, 2},
+	} {
+		b.WriteString(regwitness.Line2711(w[0], w[1]) + "\n")
+	}
+	w, rules := decoded(t, b.String())
+	seen := func(mark uint32, pull vocab.Pull) junit.Case {
+		c := spec(t, mark)
+		r := c.Results()[0]
+		r.Observation.Can |= vocab.See(vocab.FieldPull)
+		r.Observation.Pull = pull
+		r.Verdict = vocab.Met
+		setResult(&c, r)
+		return c
+	}
+	// Mark 2: both say no pull. Mark 1: the kernel "shows" none where the registers hold a pull-up.
+	s := junit.Build("gpiohil suites", []junit.Property{{Name: "sees", Value: "direction,pull,owner"}},
+		[]junit.Case{seen(2, vocab.PullNone), seen(1, vocab.PullNone)}, "", 1, time.Time{})
+	got := witness(&s, w, rules)
+	if got.Agreed != 1 || len(got.Disagree) != 1 || len(got.NotMet) != 0 {
+		t.Fatalf("agreed %d, disagree %q, not met %q; want 1, one, none", got.Agreed, got.Disagree, got.NotMet)
+	}
+	agree, differ := s.Suites[0].Cases[0], s.Suites[0].Cases[1]
+	if agree.Error != nil || agree.Failure != nil || agree.Results()[0].Verdict != vocab.Met ||
+		!strings.Contains(strings.Join(agree.Results()[0].Observation.Evidence, "; "), "agrees") {
+		t.Errorf("agreeing spec: error %+v, failure %+v, result %+v; want met, with the agreement in its evidence", agree.Error, agree.Failure, agree.Results()[0])
+	}
+	if differ.Error == nil || !strings.Contains(differ.Error.Message, "disagree") || !strings.Contains(got.Disagree[0], "pull-up") {
+		t.Errorf("disagreeing spec: error %+v, line %q; want an infrastructure error naming both pulls", differ.Error, got.Disagree)
+	}
+	if s.Errors != 1 || s.Suites[0].Errors != 1 {
+		t.Errorf("errors %d (suite %d); want 1", s.Errors, s.Suites[0].Errors)
+	}
+	if p := s.Suites[0].Prop(WitnessProp); !strings.Contains(p, "agrees with the kernel's pinconf-pins on the pull of 1 observations") {
+		t.Errorf("witness property %q; want it to say how many observations agreed", p)
+	}
+	if got := s.Suites[0].Prop("sees"); got != "direction,pull,owner" {
+		t.Errorf("sees %q; want it unchanged", got)
 	}
 }

@@ -1,12 +1,16 @@
-// Package regwitness decodes QEMU's trace of the writes to the emulated Raspberry Pi 3's GPIO
+// Package regwitness decodes QEMU's trace of the writes to the emulated Raspberry Pi's GPIO
 // block into each pin's function, output latch and pull: a host-side witness of what every
 // tool did to every pin, including tools that write the registers through /dev/mem.
 //
 // QEMU's raspi3b machine drops pull writes, so the guest can never read a pin's pull back. Run
 // QEMU with `-trace memory_region_ops_write,file=F` (the log backend) and Decode F: the writes
-// to the region 'bcm2835_gpio' are replayed against the BCM2835 register map (BCM2835 ARM
-// Peripherals, ch. 6), with the BCM2711 pull registers too (RPi.GPIO writes those on the
-// emulated Pi). Every other line of F is ignored.
+// to the region 'bcm2835_gpio' (raspi3b) or 'bcm2838_gpio' (raspi4b) are replayed against the
+// BCM2835 register map (BCM2835 ARM Peripherals, ch. 6), with the BCM2711 pull registers too
+// (RPi.GPIO writes those on the emulated Pi 3 as well). On the BCM2711 the legacy pull
+// registers do not exist: their writes are ignored there. Every other line of F is ignored.
+//
+// On the Pi 4, whose kernel reads the pulls back, the witness is a second opinion: the two must
+// agree (package launch checks it).
 //
 // gpiohil's observer in the guest writes a mark number to MarkOffset, which the hardware does
 // not use, right when it observes the pins; the Witness keeps every pin's state at each mark.
@@ -27,12 +31,16 @@ import (
 // The GPIO block.
 const (
 	Base       = 0x3f200000 // the GPIO block of the BCM2837 (raspi3b), physical
+	Base2711   = 0xfe200000 // the GPIO block of the BCM2711 (raspi4b), physical
 	MarkOffset = 0x800      // unused by the hardware: gpiohil's observer writes mark numbers here
-	Pins       = 54         // GPIO0..GPIO53
+	Pins       = 54         // GPIO0..GPIO53 (the BCM2711 has 58: 54 to 57, not on the header, are not decoded)
 )
 
-// Region is the name QEMU gives the GPIO block's memory region.
-const Region = "bcm2835_gpio"
+// Region is the name QEMU gives the GPIO block's memory region on raspi3b, Region2711 on raspi4b.
+const (
+	Region     = "bcm2835_gpio"
+	Region2711 = "bcm2838_gpio"
+)
 
 // The registers the decoder knows, as offsets in the block.
 const (
@@ -91,11 +99,12 @@ var fselFunction = [8]Function{
 
 // Write is one write to the GPIO block, as the trace logged it.
 type Write struct {
-	Line   int     // line number in the trace, from 1
-	Time   float64 // seconds, 0 when the line had no timestamp
-	Offset uint32  // in the block: the address & 0xfff
-	Value  uint32
-	Size   int // bytes
+	Line    int     // line number in the trace, from 1
+	Time    float64 // seconds, 0 when the line had no timestamp
+	Offset  uint32  // in the block: the address & 0xfff
+	Value   uint32
+	Size    int  // bytes
+	BCM2711 bool // a write to raspi4b's block, which has no legacy pull registers
 }
 
 // Pin is one pin's state as the writes left it.
@@ -206,6 +215,12 @@ func Line(offset, value uint32) string {
 		Base+offset, value, Region)
 }
 
+// Line2711 is Line for raspi4b's GPIO block.
+func Line2711(offset, value uint32) string {
+	return fmt.Sprintf("memory_region_ops_write cpu 2 mr 0x7f3a5c0b8e20 addr 0x%x value 0x%x size 4 name '%s'",
+		Base2711+offset, value, Region2711)
+}
+
 // decoder replays writes one at a time.
 type decoder struct {
 	w        *Witness
@@ -242,6 +257,8 @@ func (d *decoder) apply(w Write) error {
 		d.bits(v, off == offSET1, func(p *Pin) { p.Latch = 1 })
 	case off == offCLR0, off == offCLR1:
 		d.bits(v, off == offCLR1, func(p *Pin) { p.Latch = 0 })
+	case w.BCM2711 && (off == offPUD || off == offPUDCLK0 || off == offPUDCLK1):
+		d.w.Ignored++ // not there on the BCM2711: the write changes nothing
 	case off == offPUD:
 		d.pud = [4]vocab.Pull{vocab.PullNone, vocab.PullDown, vocab.PullUp, vocab.PullUnknown}[v&3]
 	case off == offPUDCLK0, off == offPUDCLK1:
@@ -316,8 +333,8 @@ func scan(r io.Reader, f func(Write) error) error {
 				perr = fmt.Errorf("longer than %d KiB", maxLineBytes>>10)
 			}
 			if perr != nil {
-				return fmt.Errorf("regwitness: line %d: %s write does not parse: %v; want QEMU's log backend format, [PID@SECONDS:]memory_region_ops_write cpu N mr 0xP addr 0xA value 0xV size S name '%s'",
-					n, Region, perr, Region)
+				return fmt.Errorf("regwitness: line %d: GPIO block write does not parse: %v; want QEMU's log backend format, [PID@SECONDS:]memory_region_ops_write cpu N mr 0xP addr 0xA value 0xV size S name '%s' (or '%s')",
+					n, perr, Region, Region2711)
 			}
 			if ours {
 				w.Line = n
@@ -336,7 +353,7 @@ func scan(r io.Reader, f func(Write) error) error {
 // memory_region_ops_write of the GPIO block, and err says why one that is does not parse.
 func parseLine(s string) (w Write, ours bool, err error) {
 	i := strings.Index(s, event)
-	if i < 0 || !strings.Contains(s[i:], Region) {
+	if i < 0 || !strings.Contains(s[i:], Region) && !strings.Contains(s[i:], Region2711) {
 		return w, false, nil
 	}
 	prefix, rest := s[:i], s[i+len(event):]
@@ -345,9 +362,10 @@ func parseLine(s string) (w Write, ours bool, err error) {
 	}
 	f := strings.Fields(rest)
 	keys := [...]string{"cpu", "mr", "addr", "value", "size", "name"}
-	if len(f) == 2*len(keys) && f[10] == keys[5] && f[11] != "'"+Region+"'" {
+	if len(f) == 2*len(keys) && f[10] == keys[5] && f[11] != "'"+Region+"'" && f[11] != "'"+Region2711+"'" {
 		return w, false, nil // another region whose name contains ours
 	}
+	w.BCM2711 = len(f) == 2*len(keys) && f[11] == "'"+Region2711+"'"
 	ours = true
 	if len(f) != 2*len(keys) {
 		return w, ours, fmt.Errorf("%d fields after the event name, want %d", len(f), 2*len(keys))

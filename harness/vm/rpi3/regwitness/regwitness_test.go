@@ -538,3 +538,41 @@ func TestStrings(t *testing.T) {
 		}
 	}
 }
+
+// On raspi4b (QEMU 10's trace: no timestamp prefix, region bcm2838_gpio at 0xfe200000) the
+// BCM2711's pull registers set the pull and the legacy GPPUD/GPPUDCLK sequence, which that SoC
+// does not have, changes nothing.
+func TestBCM2711(t *testing.T) {
+	trace := strings.Join([]string{
+		Line2711(0x04, 1<<21),    // GPFSEL1: pin 17 output
+		Line2711(0x1c, 1<<17),    // set pin 17
+		Line2711(0xe8, 1<<2),     // PUP_PDN1: pin 17 pull-up
+		Line2711(0x94, 1),        // GPPUD: pull-down ...
+		Line2711(0x98, 1<<17),    // ... clocked into pin 17: not on the BCM2711
+		Line2711(MarkOffset, 1),  // mark 1
+		Line2711(0xe8, 2<<(2*6)), // PUP_PDN1: pin 22 pull-down, pin 17 none
+		Line2711(MarkOffset, 2),
+		Line(0x1c, 1<<18), // a raspi3b line is read too: one decoder for both
+	}, "\n") + "\n"
+	w, err := Decode(strings.NewReader(trace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, ok1 := w.At(1)
+	s2, ok2 := w.At(2)
+	if !ok1 || !ok2 {
+		t.Fatalf("marks: %v %v; want both", ok1, ok2)
+	}
+	if p := s1[17]; p.Function != FunctionOutput || p.Latch != 1 || p.Pull != vocab.PullUp || p.PullBy != ByBCM2711 {
+		t.Errorf("mark 1, pin 17: %s; want output, latch 1, pull-up (PUP_PDN_CNTRL): the legacy writes ignored", p)
+	}
+	if p := s2[17]; p.Pull != vocab.PullNone {
+		t.Errorf("mark 2, pin 17: %s; want pull none", p)
+	}
+	if p := s2[22]; p.Pull != vocab.PullDown {
+		t.Errorf("mark 2, pin 22: %s; want pull-down", p)
+	}
+	if w.Ignored != 2 || w.Writes != 9 {
+		t.Errorf("%d writes, %d ignored; want 9 and 2 (the legacy pull writes)", w.Writes, w.Ignored)
+	}
+}
