@@ -63,7 +63,6 @@ flock 9
 
 if [ -s "$out/bzImage" ]; then
   ln -sfn "$key" "$cache/current"
-  echo "kernel: up to date: $out/bzImage" >&2
   echo "$out/bzImage"
   exit 0
 fi

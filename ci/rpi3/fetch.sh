@@ -86,7 +86,6 @@ board() {
 
 if [ "${1:-}" != --update ] && complete "$cache/current"; then
   board "$(readlink -f "$cache/current")"
-  echo "rpi3: up to date: $(readlink -f "$cache/current")" >&2
   readlink -f "$cache/current"
   exit 0
 fi

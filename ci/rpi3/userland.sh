@@ -202,7 +202,6 @@ build() {
   local rel=$1 start=$SECONDS
   local link="$cache/current-$rel"
   if ! $update && complete "$link"; then
-    say "$rel up to date: $(readlink -f "$link")"
     readlink -f "$link"
     return
   fi

@@ -117,7 +117,6 @@ exec 9>"$cache/.lock"
 flock 9
 
 if ! $update && complete "$cache/current"; then
-  say "up to date: $(readlink -f "$cache/current") (device tree $kernel/board-pi4.dtb)"
   readlink -f "$cache/current"
   exit 0
 fi

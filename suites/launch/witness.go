@@ -66,7 +66,7 @@ func witness(s *junit.Suites, w *regwitness.Witness, rules *expect.Rules) witnes
 		su.Recount()
 		if guestSeesPull {
 			su.Properties = append(su.Properties, junit.Property{Name: WitnessProp,
-				Value: fmt.Sprintf("register witness: QEMU's trace of the GPIO block's writes agrees with the kernel's pinconf-pins on the pull of %d observations", out.Agreed-agreed)})
+				Value: fmt.Sprintf("register witness: QEMU's trace of the GPIO block's writes agrees with the kernel's pinconf-pins on the pull of %d observations, and gives an output's level", out.Agreed-agreed)})
 		} else {
 			seesPull(su)
 		}
@@ -95,22 +95,38 @@ func rejudge(c *junit.Case, w *regwitness.Witness, rules *expect.Rules, out *wit
 	default: // skipped, unknown or an infrastructure error: nothing was judged
 		return
 	}
-	if o.Can.Has(vocab.FieldPull) && o.Pull != vocab.PullUnknown {
-		crossCheck(c, r, w, out)
-		return
-	}
+	// The guest saw the pull itself (the Pi 4's kernel reads its pull registers back): the
+	// witness must agree with it, and adds only an output's level.
+	guestPull := o.Can.Has(vocab.FieldPull) && o.Pull != vocab.PullUnknown
 	st, found := w.At(o.Mark)
+	var lost string
 	switch {
 	case !found:
-		o.Evidencef("register witness: mark %d is not in QEMU's trace", o.Mark)
+		lost = fmt.Sprintf("mark %d is not in QEMU's trace", o.Mark)
 	case o.Offset < 0 || o.Offset >= regwitness.Pins:
-		o.Evidencef("register witness: the GPIO block has no pin %d", o.Offset)
-	default:
+		lost = fmt.Sprintf("the GPIO block has no pin %d", o.Offset)
+	}
+	if lost != "" {
+		if guestPull {
+			disagree(c, r, lost, out)
+			return
+		}
+		o.Evidencef("register witness: %s", lost)
+	} else {
 		pin := st[o.Offset]
-		o.Evidencef("register witness (QEMU's trace of the GPIO block's writes, at mark %d): %s", o.Mark, pin)
-		if pin.Pull != vocab.PullUnknown {
-			o.Pull = pin.Pull
-			o.Can |= vocab.See(vocab.FieldPull)
+		switch {
+		case guestPull && pin.Pull != o.Pull:
+			disagree(c, r, fmt.Sprintf("the kernel shows pull %s, QEMU's trace of the registers %s (mark %d: %s)", o.Pull, pin.Pull, o.Mark, pin), out)
+			return
+		case guestPull:
+			o.Evidencef("register witness (QEMU's trace of the GPIO block's writes, at mark %d) agrees on the pull: %s", o.Mark, pin)
+			out.Agreed++
+		default:
+			o.Evidencef("register witness (QEMU's trace of the GPIO block's writes, at mark %d): %s", o.Mark, pin)
+			if pin.Pull != vocab.PullUnknown {
+				o.Pull = pin.Pull
+				o.Can |= vocab.See(vocab.FieldPull)
+			}
 		}
 		// An output drives its latch: the level it drives, which the guest cannot read (QEMU's
 		// level register is the latch whatever the function). An input's level would need the
@@ -141,31 +157,13 @@ func rejudge(c *junit.Case, w *regwitness.Witness, rules *expect.Rules, out *wit
 	}
 }
 
-// crossCheck compares the pull the guest saw (the Pi 4's kernel, reading the pull registers
-// back) with the one the witness decoded at the same mark. The verdict stays the guest's; a
-// disagreement makes the spec an infrastructure error.
-func crossCheck(c *junit.Case, r junit.Result, w *regwitness.Witness, out *witnessed) {
-	o := r.Observation
-	st, found := w.At(o.Mark)
-	var why string
-	switch {
-	case !found:
-		why = fmt.Sprintf("mark %d is not in QEMU's trace", o.Mark)
-	case o.Offset < 0 || o.Offset >= regwitness.Pins:
-		why = fmt.Sprintf("the GPIO block has no pin %d", o.Offset)
-	case st[o.Offset].Pull != o.Pull:
-		why = fmt.Sprintf("the kernel shows pull %s, QEMU's trace of the registers %s (mark %d: %s)", o.Pull, st[o.Offset].Pull, o.Mark, st[o.Offset])
-	}
-	if why == "" {
-		o.Evidencef("register witness (QEMU's trace, at mark %d) agrees: %s", o.Mark, st[o.Offset])
-		out.Agreed++
-	} else {
-		o.Evidencef("register witness disagrees: %s", why)
-		c.Failure = nil
-		c.Error = &junit.Message{Message: "the two witnesses of the pull disagree: " + why, Type: "infrastructure"}
-		out.Disagree = append(out.Disagree, fmt.Sprintf("%s: %s", c.Name, why))
-	}
-	r.Observed = o.Summary()
+// disagree makes c an infrastructure error: the pull the guest saw and the witness do not
+// agree (or the witness has nothing at c's mark), so neither can be trusted.
+func disagree(c *junit.Case, r junit.Result, why string, out *witnessed) {
+	r.Observation.Evidencef("register witness disagrees: %s", why)
+	c.Failure = nil
+	c.Error = &junit.Message{Message: "the two witnesses of the pull disagree: " + why, Type: "infrastructure"}
+	out.Disagree = append(out.Disagree, fmt.Sprintf("%s: %s", c.Name, why))
 	setResult(c, r)
 }
 
