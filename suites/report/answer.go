@@ -132,19 +132,42 @@ func (a Answer) same(b Answer) bool {
 // Columns are the columns the answer is about: Column, then Also.
 func (a Answer) Columns() []int { return append([]int{a.Column}, a.Also...) }
 
-// PlatformNames are the titles of the answer's columns, each after the first without the words
-// it shares with the first ("Raspberry Pi 3, emulated, mainline driver, Debian bookworm,
-// persist off" then "Debian trixie, persist off").
+// PlatformNames are the titles of the answer's columns, read as a list: the first in full, each
+// other without the leading words it shares with the one before it, and without the words every
+// one of the titles has ("Raspberry Pi 3, emulated, mainline driver, Debian bookworm, persist
+// off", then "persist on", "Debian trixie, persist off", "Raspberry Pi 4, Debian bookworm,
+// persist off", ...).
 func (m *Matrix) PlatformNames(a Answer) []string {
-	first := strings.Split(m.Columns[a.Column].Title, ", ")
+	cols := a.Columns()
+	titles := make([][]string, len(cols))
+	for i, col := range cols {
+		titles[i] = strings.Split(m.Columns[col].Title, ", ")
+	}
+	everywhere := func(w string) bool {
+		for _, t := range titles {
+			if !slices.Contains(t, w) {
+				return false
+			}
+		}
+		return true
+	}
 	names := []string{m.Columns[a.Column].Title}
-	for _, col := range a.Also {
-		words := strings.Split(m.Columns[col].Title, ", ")
+	for i := 1; i < len(titles); i++ {
+		prev, words := titles[i-1], titles[i]
 		n := 0
-		for n < len(words)-1 && n < len(first) && words[n] == first[n] {
+		for n < len(words)-1 && n < len(prev) && words[n] == prev[n] {
 			n++
 		}
-		names = append(names, strings.Join(words[n:], ", "))
+		var keep []string
+		for _, w := range words[n:] {
+			if !everywhere(w) {
+				keep = append(keep, w)
+			}
+		}
+		if len(keep) == 0 { // the same title twice: say its last words
+			keep = words[len(words)-1:]
+		}
+		names = append(names, strings.Join(keep, ", "))
 	}
 	return names
 }

@@ -38,6 +38,11 @@ func (c Column) cantSee() string {
 			not = append(not, string(f))
 		}
 	}
+	// The emulated Pi's register witness gives an output the level its latch drives: what
+	// nothing sees there is an input's level and drive.
+	if c.Props["witness"] != "" && len(not) >= 2 && not[0] == string(vocab.FieldLevel) && not[1] == string(vocab.FieldDrive) {
+		not = append([]string{"level and drive of inputs (an output's come from the register witness)"}, not[2:]...)
+	}
 	return strings.Join(not, ", ")
 }
 

@@ -121,9 +121,32 @@ func TestAnswerOfASpecThatCouldNotRun(t *testing.T) {
 	}
 }
 
+// The platforms of one answer read as a list: the first in full, the others without the
+// leading words they share with the one before and without the words all of them have.
+func TestPlatformNamesReadAsAList(t *testing.T) {
+	var m Matrix
+	var a Answer
+	for i, board := range []string{"Raspberry Pi 3", "Raspberry Pi 4"} {
+		for j, rel := range []string{"Debian bookworm", "Debian trixie"} {
+			for k, persist := range []string{"persist off", "persist on"} {
+				m.Columns = append(m.Columns, Column{Title: strings.Join([]string{board, "emulated", "mainline driver", rel, persist}, ", ")})
+				if i+j+k > 0 {
+					a.Also = append(a.Also, len(m.Columns)-1)
+				}
+			}
+		}
+	}
+	got := strings.Join(m.PlatformNames(a), "; ")
+	want := "Raspberry Pi 3, emulated, mainline driver, Debian bookworm, persist off; persist on; Debian trixie, persist off; persist on; " +
+		"Raspberry Pi 4, Debian bookworm, persist off; persist on; Debian trixie, persist off; persist on"
+	if got != want {
+		t.Errorf("PlatformNames:\n got %s\nwant %s", got, want)
+	}
+}
+
 // A tool whose answer is the same, word for word, on several platforms gets one answer naming
-// them all, each after the first without the words it shares with the first; one that differs
-// gets its own.
+// them all, each after the first without the words it shares with the one before; one that
+// differs gets its own.
 func TestAnswersMergeAcrossPlatforms(t *testing.T) {
 	out := junit.Result{Suite: "persistence", Tool: "rpi-gpio", Scenario: "set-output high, bias disabled, ended by exit",
 		Observed: "output", Verdict: vocab.Met, Outcome: vocab.UnmanagedOutput}
@@ -223,5 +246,18 @@ func TestAnswersOfToolsNotMeasured(t *testing.T) {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("HTML lacks %q", want)
 		}
+	}
+}
+
+// What a platform cannot see is said once per platform; where the register witness gives an
+// output its level, what remains unseen is an input's level and drive.
+func TestCantSeeWithTheRegisterWitness(t *testing.T) {
+	c := Column{Props: map[string]string{"sees": "direction,pull,owner,released-direction,released-bias"}}
+	if got := c.cantSee(); got != "level, drive" {
+		t.Errorf("without the witness: %q, want level, drive", got)
+	}
+	c.Props["witness"] = "register witness: ..."
+	if got := c.cantSee(); !strings.HasPrefix(got, "level and drive of inputs") {
+		t.Errorf("with the witness: %q, want it to say inputs' level and drive", got)
 	}
 }
