@@ -142,10 +142,11 @@ apt_update() {
 
 # host_compiler RELEASE PY MAGIC: prints the root of RELEASE's own python (PY, python3.N) for the
 # host's architecture, unpacked from its python3.N-minimal closure (a private apt state beside the
-# arm64 one, never installed) and cached; fails when it cannot be had or its bytecode magic is not
-# MAGIC. Bytecode does not depend on the architecture: this python compiles the guest's modules
-# natively, where the guest's own python under qemu-aarch64 takes minutes. It runs through its own
-# loader and libc (a newer release's python needs a newer glibc than the host's).
+# arm64 one, never installed, removed once the python is unpacked) and cached; fails when it
+# cannot be had or its bytecode magic is not MAGIC. Bytecode does not depend on the
+# architecture: this python compiles the guest's modules natively, where the guest's own python
+# under qemu-aarch64 takes minutes. It runs through its own loader and libc (a newer release's
+# python needs a newer glibc than the host's).
 host_compiler() {
   local rel=$1 py=$2 magic=$3 arch
   arch=$(dpkg --print-architecture)
@@ -171,6 +172,8 @@ host_compiler() {
     libc=$(find "$dir/root" -name libc.so.6 | head -1)
     [ -n "$loader" ] && [ -n "$libc" ] || return 1
     printf '%s\n%s\n' "$loader" "$(dirname "$libc")" >"$dir/ready"
+    # Its package lists (about 110 MB) and .debs are needed again only for a newer Python.
+    rm -rf "$apt_dir"
   fi
   local got
   got=$(compiler_python "$dir" -c 'import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())') || return 1

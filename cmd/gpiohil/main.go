@@ -8,6 +8,7 @@
 //	gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
 //	gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
 //	gpiohil observe [flags] [CHIP] LINE...    what lines are doing, without requesting them: gpio-sim, a Pi's pinctrl, a rig
+//	gpiohil watch [--for D] [CHIP] LINE...    every request, change and release of lines as it happens, until Ctrl-C
 //	gpiohil drive [flags] LINE[=VALUE]...     set GPIO lines, then exit, clean up, hold or crash (the reference tool)
 //	gpiohil wiring [--rig FILE] [--svg]       where the loopback jumpers go on a Raspberry Pi's 40-pin header
 //	gpiohil --version                         gpiohil's version, and the kernels and QEMU it would use
@@ -149,6 +150,7 @@ const usage = `usage:
   gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
   gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
   gpiohil observe [flags] [CHIP] LINE...    what lines are doing, without requesting them: gpio-sim, a Pi's pinctrl, a rig
+  gpiohil watch [--for D] [CHIP] LINE...    every request, change and release of lines as it happens, until Ctrl-C
   gpiohil drive [flags] LINE[=VALUE]...     set GPIO lines, then exit, clean up, hold or crash (the reference tool)
   gpiohil wiring [--rig FILE] [--svg]       where the loopback jumpers go on a Raspberry Pi's 40-pin header
   gpiohil --version                         gpiohil's version, and the kernels and QEMU it would use
@@ -177,6 +179,8 @@ func mainImpl(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		code, err = driveCmd(ctx, args[1:], stdout, stderr)
 	case "wiring":
 		code, err = wiringCmd(ctx, args[1:], stdout, stderr)
+	case "watch":
+		code, err = watchCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
