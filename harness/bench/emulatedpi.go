@@ -319,28 +319,23 @@ func (b *EmulatedPi) Observe(l Line) (observe.Observation, error) {
 		o.Direction = vocab.Output
 	}
 	o.Evidencef("pinctrl debugfs: function %s (the GPFSEL register)", fn)
-	switch {
-	case b.pinconf != "":
+	if b.pinconf != "" {
 		pull, text, err := PinPull(b.pinconf, l.Offset)
 		if err != nil {
 			return o, err
 		}
 		o.Pull = pull
 		o.Evidencef("pinctrl debugfs pinconf-pins: %s (the BCM2711's pull registers, read back)", text)
-		o.Evidencef("level and drive: not visible, QEMU's GPIO model latches levels and does not apply pulls to them")
-		if b.marks != nil {
-			o.Mark = b.marks.mark()
-			o.Evidencef("register witness mark %d, for the host to check the pull against QEMU's trace", o.Mark)
-		}
+		o.Evidencef("level and drive: not visible, QEMU's GPIO model latches levels and applies no pulls to them")
+	} else {
+		o.Evidencef("level, drive and pull: not visible, QEMU's bcm2835 GPIO models neither levels of inputs nor pulls")
+	}
+	switch {
 	case b.marks != nil:
 		o.Mark = b.marks.mark()
-		o.Evidencef("level and drive: not visible, QEMU's bcm2835 GPIO models neither levels of inputs nor pulls")
-		o.Evidencef("pull: not visible here; register witness mark %d, for the host to read the pull at this moment in QEMU's trace", o.Mark)
-	default:
-		o.Evidencef("level, drive and pull: not visible, QEMU's bcm2835 GPIO models neither levels of inputs nor pulls")
-		if b.markErr != nil {
-			o.Evidencef("register witness: no mark (%v)", b.markErr)
-		}
+		o.Evidencef("register witness mark %d: the host reads the pull and latch of this moment in QEMU's trace", o.Mark)
+	case b.markErr != nil:
+		o.Evidencef("register witness: no mark (%v)", b.markErr)
 	}
 	return o, nil
 }

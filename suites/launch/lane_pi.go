@@ -47,10 +47,11 @@ func (l piLane) Run(ctx context.Context, job Job) (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(out)
-	cfg := rpi3.Config{Lane: l.lane, OutDir: out, Stdout: job.Stdout, Stderr: job.Stderr, Timeout: l.timeout}
-	if l.lane.Board.Traced {
-		cfg.Trace = filepath.Join(out, "gpio-trace.log")
-	}
+	// Every board runs with the register witness's trace (package regwitness): on the Pi 3 it
+	// is the only witness of the pulls; the Pi 4's kernel reads its pulls back itself, and the
+	// trace is checked against it.
+	cfg := rpi3.Config{Lane: l.lane, OutDir: out, Stdout: job.Stdout, Stderr: job.Stderr, Timeout: l.timeout,
+		Trace: filepath.Join(out, "gpio-trace.log")}
 	// The guest's run configuration: the same run, with the guest's paths; the lane's bench,
 	// board and binary come from rpi3 itself (rpi3.GuestEnv).
 	run := job.Run
@@ -81,10 +82,7 @@ func (l piLane) Run(ctx context.Context, job Job) (int, error) {
 	// The register witness judges the specs again with the pulls the guest could not see (the
 	// Pi 3), or is checked against the pulls it saw (the Pi 4). If it cannot be read, or the two
 	// disagree, the lane is an infrastructure error.
-	var werr error
-	if cfg.Trace != "" {
-		werr = l.witness(&report, cfg.Trace, job)
-	}
+	werr := l.witness(&report, cfg.Trace, job)
 	if err := junit.WriteFile(job.JUnit, report); err != nil {
 		return 0, err
 	}

@@ -71,17 +71,7 @@ func pullEvidenceFailsACleanupThatLeavesAPullUp(t *testing.T, laneName string) {
 	os.WriteFile(leaves, []byte(rpiGPIOCleanup("rpi-gpio-leaves-pull-up", `        GPIO.setup({{.Offset}}, GPIO.IN, pull_up_down=GPIO.PUD_UP)`)), 0o644)
 	os.WriteFile(cleans, []byte(rpiGPIOCleanup("rpi-gpio-cleans-up", `        GPIO.cleanup()`)), 0o644)
 	report := filepath.Join(dir, "r.xml")
-	// The suites binaries, built here when they are not next to gpiohil (go test without make).
-	suitesHost, err := launch.FindSuites(vmtest.Binary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	suitesArm64, err := launch.FindSuitesArm64(vmtest.Binary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := startGpiohilEnv(t, []string{runenv.EnvBinArm64 + "=" + rpi3test.Init(t), runenv.EnvSuites + "=" + suitesHost,
-		runenv.EnvSuitesArm64 + "=" + suitesArm64}, "run", "--bench", "vm-rpi3", "--lanes", lane.Name,
+	r := startGpiohilEnv(t, piRunEnv(t), "run", "--bench", "vm-rpi3", "--lanes", lane.Name,
 		"--tools", leaves+","+cleans, "--label-filter", "cleanup && action:cleanup",
 		"--junit", report, "--log", filepath.Join(dir, "run.log"))
 	if code := r.wait(t, 5*time.Minute); code != 1 {
@@ -155,17 +145,8 @@ actions:
     command: [sh, -c, 'gpioset --mode=signal "$1" "$2=$3" & sleep 2; echo ready; wait', hold, "{{.Chip}}", "{{.Offset}}", "{{.Value}}"]
     ready: ready
 `), 0o644)
-	suitesHost, err := launch.FindSuites(vmtest.Binary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	suitesArm64, err := launch.FindSuitesArm64(vmtest.Binary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	report := filepath.Join(dir, "r.xml")
-	r := startGpiohilEnv(t, []string{runenv.EnvBinArm64 + "=" + rpi3test.Init(t), runenv.EnvSuites + "=" + suitesHost,
-		runenv.EnvSuitesArm64 + "=" + suitesArm64}, "run", "--bench", "vm-rpi3", "--lanes", lane.Name,
+	r := startGpiohilEnv(t, piRunEnv(t), "run", "--bench", "vm-rpi3", "--lanes", lane.Name,
 		"--tools", liar, "--label-filter", "ownership", "--junit", report, "--log", filepath.Join(dir, "run.log"))
 	if code := r.wait(t, 5*time.Minute); code != 1 {
 		t.Fatalf("gpiohil run: exit %d; want 1 (a finding)\n%s", code, r)
@@ -183,4 +164,21 @@ actions:
 	if failed != 1 {
 		t.Errorf("%d failed ownership specs naming line info; want 1\n%s", failed, r)
 	}
+}
+
+// piRunEnv is the environment of a gpiohil run on the emulated Pi from go test: the arm64
+// gpiohil and both suites binaries, built here when they are not next to gpiohil (go test
+// without make).
+func piRunEnv(t *testing.T) []string {
+	t.Helper()
+	suitesHost, err := launch.FindSuites(vmtest.Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suitesArm64, err := launch.FindSuitesArm64(vmtest.Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{runenv.EnvBinArm64 + "=" + rpi3test.Init(t), runenv.EnvSuites + "=" + suitesHost,
+		runenv.EnvSuitesArm64 + "=" + suitesArm64}
 }

@@ -201,3 +201,29 @@ func TestWitnessIsCheckedAgainstAPullTheGuestSaw(t *testing.T) {
 		t.Errorf("sees %q; want it unchanged", got)
 	}
 }
+
+// On the Pi 4 too the witness gives an output the level its latch drives, and judges again
+// with it: an output the tool was to set high but whose latch is 0 is not met on the level.
+func TestWitnessGivesAPi4OutputItsLevel(t *testing.T) {
+	var b strings.Builder
+	for _, w := range [][2]uint32{{0x28, 1 << 17}, {0x04, 1 << 21}, {0xe8, 0}, {regwitness.MarkOffset, 1}} {
+		b.WriteString(regwitness.Line2711(w[0], w[1]) + "\n") // latch 0, an output, no pull
+	}
+	w, rules := decoded(t, b.String())
+	c := spec(t, 1)
+	r := c.Results()[0]
+	r.Action, r.Scenario, r.Verdict = vocab.SetOutput, "set-output high, bias disabled, ended by exit", vocab.Met
+	r.Observation.Direction = vocab.Output
+	r.Observation.Can |= vocab.See(vocab.FieldPull)
+	r.Observation.Pull = vocab.PullNone
+	setResult(&c, r)
+	s := junit.Build("gpiohil suites", []junit.Property{{Name: "sees", Value: "direction,pull,owner"}}, []junit.Case{c}, "", 1, time.Time{})
+	got := witness(&s, w, rules)
+	if got.Agreed != 1 || len(got.Disagree) != 0 {
+		t.Fatalf("agreed %d, disagree %q; want the pulls to agree", got.Agreed, got.Disagree)
+	}
+	res := s.Suites[0].Cases[0].Results()[0]
+	if res.Observation.Level != vocab.Low || res.Verdict != vocab.NotMet || len(got.NotMet) != 1 || s.Suites[0].Cases[0].Failure == nil {
+		t.Errorf("an output set high whose latch is 0: level %s, %s, not met %q; want not met on the level", res.Observation.Level, res.Verdict, got.NotMet)
+	}
+}

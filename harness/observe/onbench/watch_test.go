@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -110,5 +111,37 @@ func TestWatchUnknownLine(t *testing.T) {
 	code, _, errs := run(t, bin, 0, "watch", "--for", "1s", "obs", "obs-9")
 	if code != 1 || !strings.Contains(errs, `no line "obs-9"`) || !strings.Contains(errs, "obs-0, obs-1") {
 		t.Errorf("gpiohil watch obs obs-9: exit %d, stderr %q; want exit 1 naming the lines there are", code, errs)
+	}
+}
+
+// Without --for, gpiohil watch runs until interrupted; Ctrl-C (SIGINT) is its normal end: exit 0.
+func TestWatchEndsOnCtrlC(t *testing.T) {
+	bin := gpiohilBin(t)
+	cmd := exec.Command(bin, "watch", "obs", "obs-0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for i := 0; i < 2 && sc.Scan(); i++ { // the header and the state now: it is watching
+	}
+	if !strings.Contains(sc.Text(), "obs-0") {
+		t.Fatalf("gpiohil watch printed %q before Ctrl-C; want the line's state", sc.Text())
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("gpiohil watch after SIGINT: %v; want exit 0", err)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("gpiohil watch still running %v after SIGINT", time.Since(start))
 	}
 }

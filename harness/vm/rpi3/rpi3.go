@@ -85,16 +85,12 @@ type Board struct {
 	Machine string // QEMU's machine
 	Memory  string // fixed by the machine: raspi3b has exactly 1 GiB, raspi4b is booted with 2 GiB
 	DTB     string // the device tree, in the kernel directory (ci/rpi3/fetch.sh, ci/rpi4/fetch.sh)
-	// Traced boards run QEMU with the register witness's trace (Config.Trace, package
-	// regwitness): on the Pi 3 it is the only witness of the pulls; the Pi 4's kernel reads
-	// its pulls back itself (pinconf-pins), and the trace is checked against it.
-	Traced bool
 }
 
 // The boards.
 var (
-	Pi3 = Board{Name: "pi3", Model: "Raspberry Pi 3", Machine: "raspi3b", Memory: "1G", DTB: "board.dtb", Traced: true}
-	Pi4 = Board{Name: "pi4", Model: "Raspberry Pi 4", Machine: "raspi4b", Memory: "2G", DTB: "board-pi4.dtb", Traced: true}
+	Pi3 = Board{Name: "pi3", Model: "Raspberry Pi 3", Machine: "raspi3b", Memory: "1G", DTB: "board.dtb"}
+	Pi4 = Board{Name: "pi4", Model: "Raspberry Pi 4", Machine: "raspi4b", Memory: "2G", DTB: "board-pi4.dtb"}
 )
 
 // QEMU is the QEMU a board boots under when Config.QEMU is "": Debian's qemu-system-aarch64 on
