@@ -218,6 +218,7 @@ type scenario struct {
 	bias    vocab.Bias
 	pre     bench.State
 	whileFn func(bench.Line) // for the ownership suite
+	shape   verdict.Shape    // for the timeline suite
 }
 
 // name reads like the semantics table and is stable: CI history keys on it.
@@ -225,6 +226,12 @@ func (s scenario) name() string {
 	what := string(s.action)
 	if s.action != vocab.SetInput {
 		what += " " + vocab.ValueWord(s.value)
+	}
+	switch s.shape {
+	case verdict.ShapePulse:
+		return fmt.Sprintf("pulse: %s, bias %s, ended by %s, from %s", what, s.bias, s.ending, s.pre)
+	case verdict.ShapeHandover:
+		return fmt.Sprintf("handover: %s, bias %s, stopped by sigterm (sigkill after %s), then the same tool again, from %s", what, s.bias, trial.StopGrace, s.pre)
 	}
 	return fmt.Sprintf("%s, bias %s, ended by %s, from %s", what, s.bias, s.ending, s.pre)
 }

@@ -88,6 +88,10 @@ type Spec struct {
 	// WhileHeld, when set, is called once a holding tool has settled and before it is ended,
 	// to look at the line while the tool holds it. Its time counts against Deadline.
 	WhileHeld func()
+	// Grace, when set with a SIGINT or SIGTERM ending, is how long the tool has to end after
+	// the signal before its group is SIGKILLed (Result.Escalated): how systemd stops a service
+	// (TimeoutStopSec). Without it, a tool that survives its signal is a hang at the deadline.
+	Grace time.Duration
 }
 
 // Result is what a run observed. Run returns one whenever the tool started,
@@ -115,6 +119,7 @@ type Result struct {
 	// GraceCut is how much of ParentDeathGrace was left when the tool was seen unable to run
 	// again before its end (quiet.go); 0 when the whole grace passed or the tool exited.
 	GraceCut  time.Duration
+	Escalated bool // the tool outlived Spec.Grace after its ending signal and was SIGKILLed
 	Leftovers int  // other live processes found in the group after the tool ended, then killed
 	Gone      bool // the tool has ended and been reaped
 }
@@ -374,6 +379,21 @@ func (r *run) drive(ctx context.Context) outcome {
 			return r.killParent(ctx)
 		}
 		unix.Kill(-r.res.PGID, signalOf(r.spec.Ending))
+		if r.spec.Grace > 0 && (r.spec.Ending == vocab.SIGINT || r.spec.Ending == vocab.SIGTERM) {
+			grace := time.NewTimer(r.spec.Grace)
+			defer grace.Stop()
+			select {
+			case <-r.exited:
+				return ended
+			case <-grace.C:
+				r.res.Escalated = true
+				unix.Kill(-r.res.PGID, unix.SIGKILL)
+			case <-deadline.C:
+				return hung
+			case <-ctx.Done():
+				return canceled
+			}
+		}
 	}
 	select {
 	case <-r.exited:

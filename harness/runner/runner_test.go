@@ -518,3 +518,27 @@ func TestArgv0IsKept(t *testing.T) {
 		}
 	}
 }
+
+// A grace after SIGTERM is how systemd stops a service: a tool that ignores the signal is
+// SIGKILLed when it ends, not reported as hung; one that does not ignore it is never escalated.
+func TestGraceEscalatesToSIGKILL(t *testing.T) {
+	t.Parallel()
+	s := spec("ignore-term", vocab.SIGTERM)
+	s.Grace = 200 * time.Millisecond
+	res, err := runner.Run(context.Background(), s)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	checkGone(t, res)
+	if !res.Escalated || res.Signal != unix.SIGKILL || res.Hung {
+		t.Errorf("escalated %v, signal %v, hung %v; want true, killed, false", res.Escalated, res.Signal, res.Hung)
+	}
+	s = spec("hold", vocab.SIGTERM)
+	s.Grace = 5 * time.Second
+	if res, err = runner.Run(context.Background(), s); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Escalated || res.Signal != unix.SIGTERM {
+		t.Errorf("escalated %v, signal %v; want false, terminated", res.Escalated, res.Signal)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/observe"
 	"github.com/gpiohil/gpiohil/harness/profile"
 	"github.com/gpiohil/gpiohil/harness/runner"
+	"github.com/gpiohil/gpiohil/harness/timeline"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
@@ -46,6 +47,9 @@ type Case struct {
 	AsLeft bool
 	// WhileHeld, for a holding action, runs once the tool holds the line, before it is ended.
 	WhileHeld func()
+	// Timeline records what the line did from the tool's start to the observation after it
+	// (Result.Timeline); Emulated says the kernel runs in an emulator.
+	Timeline, Emulated bool
 }
 
 func (c Case) String() string {
@@ -61,6 +65,10 @@ type Result struct {
 	Run    *runner.Result
 	// Changes are the line's line-info changes while the tool ran (nil without a watch).
 	Changes bench.Changes
+	// Timeline is what the line did, with Case.Timeline; TimelineNotes say what a source of it
+	// could not give.
+	Timeline      *timeline.Timeline
+	TimelineNotes []string
 }
 
 // ErrSkip is matched by errors that mean the trial cannot be made here (the tool is not
@@ -190,7 +198,16 @@ func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, err
 	if werr == nil && act.Holds && c.Profile.Access != profile.AccessRegisters {
 		spec.Held = w.Held()
 	}
+	var rec *Recording
+	if c.Timeline {
+		rec = Record(b, l, res.Before, c.Emulated)
+		defer rec.Abandon()
+		rec.Mark("tool started")
+	}
 	res.Run, err = runner.Run(ctx, spec)
+	if rec != nil {
+		rec.Mark("tool gone")
+	}
 	var werr2 error
 	if w != nil {
 		res.Changes, werr2 = w.Stop()
@@ -200,6 +217,15 @@ func Run(ctx context.Context, b bench.Bench, l bench.Line, c Case) (*Result, err
 	}
 	if res.After, err = b.Observe(l); err != nil {
 		return res, err
+	}
+	if rec != nil {
+		if werr == nil && werr2 == nil {
+			rec.LineInfo(res.Changes)
+		} else {
+			rec.Notes = append(rec.Notes, "line-info events: not watched")
+		}
+		res.Timeline = rec.Stop(res.After)
+		res.TimelineNotes = rec.Notes
 	}
 	switch {
 	case werr != nil:
@@ -248,3 +274,5 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+func errorsIsUnsupported(err error) bool { return errors.Is(err, profile.ErrUnsupported) }

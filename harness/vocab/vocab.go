@@ -239,14 +239,15 @@ type Suite string
 
 // The suites, in report order.
 const (
-	Persistence  Suite = "persistence" // set a line, end the tool, observe
-	CleanupSuite Suite = "cleanup"     // the tool's cleanup leaves an input and touches nothing else
-	Ownership    Suite = "ownership"   // a held line is busy, and named
-	Wiring       Suite = "wiring"      // a loopback rig's jumpers
+	Persistence   Suite = "persistence" // set a line, end the tool, observe
+	CleanupSuite  Suite = "cleanup"     // the tool's cleanup leaves an input and touches nothing else
+	Ownership     Suite = "ownership"   // a held line is busy, and named
+	Wiring        Suite = "wiring"      // a loopback rig's jumpers
+	TimelineSuite Suite = "timeline"    // what the line did between a tool's start and the observation: pulses, handovers
 )
 
 // Suites lists the suites, in report order.
-var Suites = []Suite{Persistence, CleanupSuite, Ownership, Wiring}
+var Suites = []Suite{Persistence, CleanupSuite, Ownership, TimelineSuite, Wiring}
 
 // Order is the suite's place in reports; unknown suites come last.
 func (s Suite) Order() int {

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/timeline"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 )
 
@@ -67,6 +68,11 @@ type Result struct {
 	Note       string        `json:"note,omitempty"`
 	// Observation is the whole observation behind Observed, with its evidence.
 	Observation *observe.Observation `json:"observation,omitempty"`
+	// Timeline is what the line did from the tool's start to the observation, for the
+	// timeline suite's specs (harness/timeline).
+	Timeline *timeline.Timeline `json:"timeline,omitempty"`
+	// Shape is what a timeline spec asks of it: "pulse" or "handover" (verdict.Shape).
+	Shape string `json:"shape,omitempty"`
 }
 
 // Property is one suite property.

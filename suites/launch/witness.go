@@ -3,10 +3,13 @@ package launch
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gpiohil/gpiohil/harness/observe"
+	"github.com/gpiohil/gpiohil/harness/timeline"
 	"github.com/gpiohil/gpiohil/harness/vm/rpi3/regwitness"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/expect"
@@ -86,6 +89,10 @@ func rejudge(c *junit.Case, w *regwitness.Witness, rules *expect.Rules, out *wit
 		return
 	}
 	r := rs[0]
+	if r.Timeline != nil {
+		rejudgeTimeline(c, r, w, rules, out)
+		return
+	}
 	o := r.Observation
 	if o == nil || o.Mark == 0 || r.Ending == nil {
 		return
@@ -203,4 +210,93 @@ func seesPull(su *junit.Suite) {
 	}
 	su.Properties = append(su.Properties, junit.Property{Name: WitnessProp,
 		Value: "register witness: every pin's pull, and an output's level, from QEMU's trace of the GPIO block's writes"})
+}
+
+// rejudgeTimeline adds to a timeline spec's timeline what the registers did to its pin between
+// the observation before the tool and the one after (QEMU's clock, placed on the guest's by
+// the first mark), in place of the driver's rules the guest applied, and judges it again.
+func rejudgeTimeline(c *junit.Case, r junit.Result, w *regwitness.Witness, rules *expect.Rules, out *witnessed) {
+	switch r.Verdict {
+	case vocab.Met, vocab.MetIndistinct, vocab.NotMet, vocab.VerdictUnknown:
+	default:
+		return
+	}
+	o, tl := r.Observation, r.Timeline
+	before, ok1 := tl.MarkOf("observed before")
+	after, ok2 := tl.MarkOf("observed after")
+	if o == nil || !ok1 || !ok2 || before.Reg == 0 || after.Reg == 0 || r.Ending == nil {
+		return
+	}
+	cs, h0, _, ok := w.Between(o.Offset, before.Reg, after.Reg)
+	if !ok {
+		o.Evidencef("register witness: marks %d and %d are not both in QEMU's trace", before.Reg, after.Reg)
+		setResult(c, r)
+		return
+	}
+	if h0 == 0 {
+		o.Evidencef("register witness: QEMU's trace has no timestamps (-msg timestamp=on): its %d changes of the pin cannot be placed in time", len(cs))
+		setResult(c, r)
+		return
+	}
+	start, _ := w.At(before.Reg)
+	// The registers are the pin itself: what the kernel asked for (gpio trace) and the rules of
+	// its driver give way to them, and stay in the timeline as notes (who held the line stays).
+	tl.Drop(timeline.Driver)
+	for i, e := range tl.Events {
+		if e.Source == timeline.GPIOTrace || e.Source == timeline.LineInfo {
+			tl.Events[i].Direction, tl.Events[i].Level, tl.Events[i].Drive = "", "", ""
+		}
+	}
+	tl.Watched(timeline.Registers)
+	tl.Add(pinEvent(before.At, "the registers at mark "+fmt.Sprint(before.Reg), start[o.Offset]))
+	for _, ch := range cs {
+		// QEMU's log stamps microseconds: round away the float's error.
+		at := before.At + time.Duration(math.Round((ch.Time-h0)*1e6))*time.Microsecond
+		tl.Add(pinEvent(at, ch.Register, ch.Pin))
+	}
+	in := verdict.TimelineInput{Shape: verdict.Shape(r.Shape), Timeline: tl, Platform: o.Platform, Rules: rules,
+		Case: expect.Case{Tool: r.Tool, Action: r.Action, Ending: *r.Ending, Value: r.Value, Bias: r.Bias, Before: start[o.Offset].Pull}}
+	d, words := verdict.JudgeTimeline(in)
+	d.Record(&r)
+	r.Observed = words
+	o.Evidencef("register witness: %d changes of the pin between marks %d and %d in QEMU's trace", len(cs), before.Reg, after.Reg)
+	setResult(c, r)
+	switch d.Verdict {
+	case vocab.NotMet:
+		text := fmt.Sprintf("%s %s on %s: %s\nobserved: %s\nexpected: %s", r.Tool, r.Scenario, d.Expectation.Platform, d.Reason, r.Observed, d.Expected())
+		c.Failure, c.Skipped = &junit.Message{Message: text, Type: "failed", Text: "the register witness, on the host\n" + text}, nil
+		out.NotMet = append(out.NotMet, fmt.Sprintf("%s: %s", c.Name, d.Reason))
+	case vocab.Met, vocab.MetIndistinct:
+		c.Failure, c.Skipped = nil, nil
+	case vocab.VerdictUnknown:
+		c.Failure = nil
+		c.Skipped = &junit.Message{Message: d.Reason + "; observed: " + words}
+	default:
+		c.Failure, c.Skipped = nil, nil
+		c.Error = &junit.Message{Message: "register witness: " + d.Reason, Type: "infrastructure"}
+	}
+}
+
+// pinEvent is what a pin's state after a write makes the line: an output drives its latch; an
+// input is pulled by its pull (floating without one).
+func pinEvent(at time.Duration, what string, p regwitness.Pin) timeline.Event {
+	e := timeline.Event{At: at, Source: timeline.Registers, What: what + ": " + p.String(), Latch: vocab.LevelUnknown}
+	if p.Latch == 0 || p.Latch == 1 {
+		e.Latch = vocab.LevelOf(p.Latch)
+	}
+	switch p.Function {
+	case regwitness.FunctionOutput:
+		e.Direction, e.Drive = vocab.Output, vocab.Driven // at its latch
+	case regwitness.FunctionInput:
+		e.Direction, e.Drive, e.Level = vocab.Input, vocab.DriveUnknown, vocab.LevelUnknown
+		switch p.Pull {
+		case vocab.PullUp, vocab.PullDown:
+			e.Drive, e.Level = vocab.Pulled, p.Pull.Level()
+		case vocab.PullNone:
+			e.Drive = vocab.Floating
+		}
+	default:
+		e.Direction, e.Drive, e.Level = vocab.DirectionUnknown, vocab.DriveUnknown, vocab.LevelUnknown
+	}
+	return e
 }

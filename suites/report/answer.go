@@ -223,6 +223,12 @@ func (m *Matrix) measured(col int, tool string, rows []GridRow) Answer {
 		}
 		a.Says = append(a.Says, whenWords(labels[p])+": "+what)
 	}
+	if w, ok := m.Restart(col, tool); ok {
+		a.Says = append(a.Says, "Restarted as a service is (SIGTERM, then started again at once): "+w)
+		if strings.Contains(w, "was expected") {
+			notMet++
+		}
+	}
 	a.NotMet, a.Alike = notMet, alike
 	if notMet > 0 {
 		a.Doubts = append(a.Doubts, pluralize(notMet, "spec", "specs")+" did not meet the expectation: see the rows")

@@ -165,6 +165,16 @@ func (m *Matrix) MarkdownWith(w io.Writer, rules *expect.Rules) error {
 			}
 			fmt.Fprintln(w)
 		}
+		if tls := m.Timelines(col); len(tls) > 0 {
+			fmt.Fprintf(w, "\nOn the way (%s):\n\n| tool | question | answer | the line, stretch by stretch |\n|---|---|---|---|\n", timelineClock(tls))
+			for _, t := range tls {
+				ans := markOf(t.Verdict) + " " + t.Observed
+				if t.Want != "" {
+					ans += " (want " + t.Want + ")"
+				}
+				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.Tool, shapeWords[t.Shape], ans, waveText(t))
+			}
+		}
 	}
 	if len(m.Checks) > 0 {
 		fmt.Fprintf(w, "\n## Other checks\n\n| check |")
@@ -194,12 +204,14 @@ type htmlView struct {
 }
 
 type platformView struct {
-	Col     int
-	Anchor  string
-	Column  Column
-	CantSee string
-	NotHere string
-	Rows    []GridRow
+	Timelines []TimelineRow
+	Clock     string
+	Col       int
+	Anchor    string
+	Column    Column
+	CantSee   string
+	NotHere   string
+	Rows      []GridRow
 }
 
 // HTMLWith writes the page with the rules that predict what tools no platform ran do.
@@ -210,7 +222,8 @@ func (m *Matrix) HTMLWith(w io.Writer, rules *expect.Rules) error {
 	}
 	for col, c := range m.Columns {
 		v.Platform = append(v.Platform, platformView{Col: col, Anchor: anchor(col), Column: c, CantSee: c.cantSee(),
-			NotHere: strings.Join(m.notHere(col), ", "), Rows: m.Grid(col)})
+			NotHere: strings.Join(m.notHere(col), ", "), Rows: m.Grid(col), Timelines: m.Timelines(col)})
+		v.Platform[len(v.Platform)-1].Clock = timelineClock(v.Platform[len(v.Platform)-1].Timelines)
 	}
 	return page.Execute(w, v)
 }
@@ -236,6 +249,8 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	// brief is a reason's first clause: the rest (an install hint) is behind the details.
 	"brief": func(s string) string { b, _, _ := strings.Cut(s, "; "); return b },
 	"many":  func(c GridCell) bool { return len(c.Groups) > 1 },
+	"wave":  Waveform,
+	"shape": func(s string) string { return shapeWords[s] },
 	"inc":   func(i int) int { return i + 1 },
 	// where are the platforms an answer is about, each with its column.
 	"where": func(m *Matrix, a Answer) []struct {
@@ -265,7 +280,7 @@ table{border-collapse:collapse;margin:.4em 0 1em}
 th,td{border:1px solid #ccc;padding:3px 6px;font-size:12.5px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}
 td.met{background:#d9f2d9}td.alike{background:#e9f2e0}td.notmet{background:#f8d0d0}td.unknown{background:#fff2c2}td.error{background:#f8e0c0}td.skipped,td.none{background:#f6f6f6;color:#999}
-td.passed{background:#d9f2d9}td.failed{background:#f8d0d0}
+td.passed{background:#d9f2d9}svg.wave{display:block}td.failed{background:#f8d0d0}
 .b{color:#666}.want{color:#900}
 small{color:#555}p{margin:.3em 0}
 </style></head><body>
@@ -281,6 +296,10 @@ small{color:#555}p{margin:.3em 0}
 <table><tr><th>tool</th><th>action</th>{{range $endings}}<th>{{.}}</th>{{end}}</tr>
 {{range $r := .Rows}}<tr><td>{{$r.Tool}}</td><td>{{$r.Action}}</td>{{range $c := cells $r}}{{if $c.Groups}}<td class="{{class $c.Verdict}}">{{range $i, $g := $c.Groups}}{{if $i}}<br>{{end}}{{if many $c}}<span class="b">{{$g.Label}}:</span> {{end}}{{if skipped $g.Verdict}}–{{else}}{{mark $g.Verdict}} {{$g.State}}{{if $g.Want}} <span class="want">(want {{$g.Want}})</span>{{end}}{{end}}{{end}}</td>{{else}}<td class="none"></td>{{end}}{{end}}</tr>
 {{end}}</table>
+{{if .Timelines}}<p><small>On the way ({{.Clock}}). The level over time: <b>solid</b> driven, <span style="color:#2a6fb0">dashed</span> set by a pull, grey not seen; the band below while a process held the line; red ticks the harness's own moments (hover for each).</small></p>
+<table><tr><th>tool</th><th>question</th><th>answer</th><th>the line</th></tr>
+{{range .Timelines}}<tr><td>{{.Tool}}</td><td>{{shape .Shape}}</td><td class="{{class .Verdict}}">{{mark .Verdict}} {{.Observed}}{{if .Want}} <span class="want">(want {{.Want}})</span>{{end}}</td><td>{{wave .Timeline}}</td></tr>
+{{end}}</table>{{end}}
 {{end}}
 {{if .M.Checks}}<h2>Other checks</h2><table><tr><th>check</th>{{range .M.Columns}}<th>{{.Title}}</th>{{end}}</tr>
 {{range $ch := .M.Checks}}<tr><td>{{$ch.Name}}</td>{{range $i, $c := $m.Columns}}{{$s := status $m $ch $i}}<td class="{{$s}}">{{$s}}</td>{{end}}</tr>
@@ -289,3 +308,26 @@ small{color:#555}p{margin:.3em 0}
 `))
 
 func sortStrings(s []string) { slices.Sort(s) }
+
+// timelineClock says what the durations of a platform's timelines are.
+func timelineClock(ts []TimelineRow) string {
+	for _, t := range ts {
+		if t.Timeline != nil && t.Timeline.Emulated {
+			return "durations are the emulated machine's: they give the order and rough size of what happens, not real time"
+		}
+	}
+	return "durations from the kernel's CLOCK_MONOTONIC"
+}
+
+// markOf is a verdict's mark in Markdown.
+func markOf(v vocab.Verdict) string {
+	return map[vocab.Verdict]string{vocab.Met: "✅", vocab.MetIndistinct: "☑️", vocab.NotMet: "❌", vocab.VerdictUnknown: "❔", vocab.Skipped: "–", vocab.Infrastructure: "⚠️"}[v]
+}
+
+// waveText is a timeline's stretches in words, for Markdown.
+func waveText(t TimelineRow) string {
+	if t.Timeline == nil {
+		return ""
+	}
+	return waveLabel(t.Timeline)
+}

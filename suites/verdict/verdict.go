@@ -53,6 +53,8 @@ type Decision struct {
 	Mismatches  []string        // "field: got X, want Y", one per field that differed
 	Unchecked   []vocab.Field   // expected fields the bench cannot see
 	Alike       []vocab.Outcome // other outcomes this bench would observe just the same
+	// expectedWords replaces the expectation's words in reports (a timeline's expected shape).
+	expectedWords string
 }
 
 // Judge decides one spec.
@@ -118,7 +120,7 @@ func unseen(exp expect.Expectation, o observe.Observation) []vocab.Field {
 // the reason there is no verdict.
 func (d Decision) Note() string {
 	var notes []string
-	if d.Verdict == vocab.MetIndistinct {
+	if d.Verdict == vocab.MetIndistinct || (d.Verdict == vocab.Met && d.expectedWords != "" && d.Reason != "") {
 		notes = append(notes, d.Reason)
 	}
 	switch d.Verdict {
@@ -135,6 +137,9 @@ func (d Decision) Note() string {
 func (d Decision) Expected() string {
 	if d.Expectation == nil {
 		return ""
+	}
+	if d.expectedWords != "" {
+		return d.expectedWords
 	}
 	return d.Expectation.String()
 }

@@ -531,7 +531,9 @@ func QEMUArgs(cfg Config, k Kernel, initrd, sock string) []string {
 		"-serial", "chardev:channel",
 	}
 	if cfg.Trace != "" {
-		args = append(args, "-trace", "memory_region_ops_write,file="+cfg.Trace)
+		// -msg timestamp=on stamps every trace line with the host's time: a timeline spec places
+		// the register writes in time by it (suites/launch witness.go).
+		args = append(args, "-trace", "memory_region_ops_write,file="+cfg.Trace, "-msg", "timestamp=on")
 	}
 	return args
 }

@@ -163,6 +163,57 @@ type Witness struct {
 	Final   State            // after the last write
 	Writes  int              // GPIO-block writes decoded, marks and ignored ones included
 	Ignored int              // GPIO-block writes to offsets the decoder does not know
+	// MarkTimes is when each mark was written, in the trace's seconds (0 without timestamps:
+	// QEMU stamps its trace lines with -msg timestamp=on).
+	MarkTimes map[uint32]float64
+	// MarkLines is the trace line of each mark.
+	MarkLines map[uint32]int
+	// History is each pin's changes, in order: a write that changed its function, latch or pull.
+	History [Pins][]Change
+}
+
+// Change is one write's change of one pin.
+type Change struct {
+	Line     int     // the trace's line
+	Time     float64 // the trace's seconds
+	Register string  // e.g. GPFSEL1, GPSET0, GPPUDCLK0, PUP_PDN_CNTRL0
+	Pin      Pin     // the pin's state after it
+}
+
+// Between is pin n's changes after mark from and up to mark to, with the times of both marks;
+// false when either mark is not in the trace.
+func (w *Witness) Between(n int, from, to uint32) (cs []Change, t0, t1 float64, ok bool) {
+	l0, ok0 := w.MarkLines[from]
+	l1, ok1 := w.MarkLines[to]
+	if !ok0 || !ok1 || n < 0 || n >= Pins {
+		return nil, 0, 0, false
+	}
+	t0, t1 = w.MarkTimes[from], w.MarkTimes[to]
+	for _, c := range w.History[n] {
+		if c.Line > l0 && c.Line < l1 {
+			cs = append(cs, c)
+		}
+	}
+	return cs, t0, t1, true
+}
+
+// register names the register at offset off.
+func register(off uint32) string {
+	switch {
+	case off <= offFSEL5:
+		return fmt.Sprintf("GPFSEL%d", off/4)
+	case off == offSET0 || off == offSET1:
+		return fmt.Sprintf("GPSET%d", (off-offSET0)/4)
+	case off == offCLR0 || off == offCLR1:
+		return fmt.Sprintf("GPCLR%d", (off-offCLR0)/4)
+	case off == offPUD:
+		return "GPPUD"
+	case off == offPUDCLK0 || off == offPUDCLK1:
+		return fmt.Sprintf("GPPUDCLK%d", (off-offPUDCLK0)/4)
+	case off >= offPUPPDN0 && off <= offPUPPDN3:
+		return fmt.Sprintf("PUP_PDN_CNTRL%d", (off-offPUPPDN0)/4)
+	}
+	return fmt.Sprintf("offset 0x%x", off)
 }
 
 // At is the state when the observer wrote mark; false when no write of that mark was traced.
@@ -231,7 +282,7 @@ type decoder struct {
 
 func newDecoder() *decoder {
 	return &decoder{
-		w:        &Witness{Marks: map[uint32]State{}, Final: unknownState()},
+		w:        &Witness{Marks: map[uint32]State{}, MarkTimes: map[uint32]float64{}, MarkLines: map[uint32]int{}, Final: unknownState()},
 		s:        unknownState(),
 		pud:      vocab.PullUnknown,
 		markLine: map[uint32]int{},
@@ -245,6 +296,8 @@ func (d *decoder) apply(w Write) error {
 			w.Line, w.Size, w.Value, w.Offset)
 	}
 	v := w.Value
+	old := d.s
+	defer d.history(old, w)
 	switch off := w.Offset; {
 	case off >= offFSEL0 && off <= offFSEL5 && off%4 == 0:
 		first := int(off-offFSEL0) / 4 * 10
@@ -278,11 +331,22 @@ func (d *decoder) apply(w Write) error {
 		}
 		d.markLine[v] = w.Line
 		d.w.Marks[v] = d.s
+		d.w.MarkTimes[v], d.w.MarkLines[v] = w.Time, w.Line
 	default:
 		d.w.Ignored++
 	}
 	d.w.Final = d.s
 	return nil
+}
+
+// history records the pins that w changed from old.
+func (d *decoder) history(old State, w Write) {
+	for i := range d.s {
+		a, b := old[i], d.s[i]
+		if a.Function != b.Function || a.Latch != b.Latch || a.Pull != b.Pull {
+			d.w.History[i] = append(d.w.History[i], Change{Line: w.Line, Time: w.Time, Register: register(w.Offset), Pin: b})
+		}
+	}
 }
 
 // bits calls f on each pin whose bit is set in v: pins 0-31, or 32-53 when high.

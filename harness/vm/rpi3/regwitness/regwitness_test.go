@@ -576,3 +576,31 @@ func TestBCM2711(t *testing.T) {
 		t.Errorf("%d writes, %d ignored; want 9 and 2 (the legacy pull writes)", w.Writes, w.Ignored)
 	}
 }
+
+// History keeps each pin's changes with their trace lines and times, and Between gives those
+// between two marks: what a timeline of the pin is made of.
+func TestHistoryBetweenMarks(t *testing.T) {
+	var b strings.Builder
+	for i, w := range [][2]uint32{
+		{0x04, 0}, {MarkOffset, 1}, // 17 an input, mark 1
+		{0x1c, 1 << 17}, {0x04, 1 << 21}, {0x1c, 1 << 17}, // set (latch 1), output; set again: no change
+		{0x28, 1 << 18},                             // another pin
+		{MarkOffset, 2}, {0x04, 0}, {MarkOffset, 3}, // after mark 2: input
+	} {
+		fmt.Fprintf(&b, "1@100.%06d:%s\n", i+1, Line(w[0], w[1]))
+	}
+	w, err := Decode(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, t0, t1, ok := w.Between(17, 1, 2)
+	if !ok || t0 != 100.000002 || t1 != 100.000007 {
+		t.Fatalf("Between: ok %v, marks at %v and %v", ok, t0, t1)
+	}
+	if len(cs) != 2 || cs[0].Register != "GPSET0" || cs[0].Pin.Latch != 1 || cs[1].Register != "GPFSEL1" || cs[1].Pin.Function != FunctionOutput || cs[1].Time != 100.000004 {
+		t.Errorf("changes %+v; want GPSET0 (latch 1) then GPFSEL1 (output) at 100.000004", cs)
+	}
+	if _, _, _, ok := w.Between(17, 1, 9); ok {
+		t.Error("Between a mark the trace lacks: ok")
+	}
+}

@@ -1,0 +1,201 @@
+package bench
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gpiohil/gpiohil/harness/timeline"
+	"github.com/gpiohil/gpiohil/harness/vocab"
+)
+
+// Tracefs is where the kernel's trace file system is mounted (TraceGPIO mounts it there when
+// it is not).
+const Tracefs = "/sys/kernel/tracing"
+
+// ErrNoGPIOTrace is matched by TraceGPIO's error when the kernel has no gpiolib trace events.
+var ErrNoGPIOTrace = errors.New("no gpio trace events")
+
+// traceMu makes one GPIOTrace at a time: the trace buffer and the events' filters are the
+// kernel's, one set for the whole system.
+var traceMu sync.Mutex
+
+// GPIOTrace records gpiolib's trace events of one line: gpio_direction (every direction the
+// kernel sets, with the driver's answer) and gpio_value (every level it sets), with the
+// kernel's CLOCK_MONOTONIC timestamps, the clock of line-info events. They are what the
+// kernel asks the chip's driver to do for a request through the character device or sysfs;
+// what a driver does by itself (gpio-sim returning a released line to its pull,
+// pinctrl-bcm2835 turning a released output into an input) and a tool writing the registers
+// (RPi.GPIO) raise none.
+//
+// The kernel keeps the events in its ring buffer, so nothing is lost while the recording
+// runs; the buffer is read when it stops. It needs root, and a kernel with CONFIG_FTRACE
+// (gpiohil's VM kernel has it; Debian's and Raspberry Pi OS's kernels too).
+type GPIOTrace struct {
+	gpio    int
+	line    Line
+	started time.Duration
+	stopped bool
+}
+
+// TraceGPIO starts recording line l's gpio trace events. Only one recording runs at a time:
+// a second waits for the first to stop.
+func TraceGPIO(l Line) (*GPIOTrace, error) {
+	base, err := SysfsBase(l.Chip)
+	if err != nil {
+		return nil, fmt.Errorf("%w for %s: its global GPIO number is not known: %v", ErrNoGPIOTrace, l, err)
+	}
+	if err := mountTracefs(); err != nil {
+		return nil, err
+	}
+	traceMu.Lock()
+	t := &GPIOTrace{gpio: base + l.Offset, line: l}
+	filter := fmt.Sprintf("gpio == %d", t.gpio)
+	steps := []struct{ file, value string }{
+		{"events/gpio/enable", "0"},
+		{"trace_clock", "mono"},
+		{"events/gpio/gpio_value/filter", filter},
+		{"events/gpio/gpio_direction/filter", filter},
+		{"trace", ""}, // empties the buffer
+		{"tracing_on", "1"},
+		{"events/gpio/enable", "1"},
+	}
+	for _, s := range steps {
+		if err := writeTrace(s.file, s.value); err != nil {
+			traceMu.Unlock()
+			return nil, err
+		}
+	}
+	t.started = monotonic()
+	return t, nil
+}
+
+// Stop ends the recording and returns the line's events, At counting CLOCK_MONOTONIC.
+func (t *GPIOTrace) Stop() ([]timeline.Event, error) {
+	if t.stopped {
+		return nil, errors.New("gpio trace: stopped twice")
+	}
+	t.stopped = true
+	defer traceMu.Unlock()
+	if err := writeTrace("events/gpio/enable", "0"); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(Tracefs, "trace"))
+	if err != nil {
+		return nil, fmt.Errorf("gpio trace: %w", err)
+	}
+	defer f.Close()
+	var es []timeline.Event
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		e, ok, err := ParseGPIOTrace(sc.Text(), t.gpio)
+		if err != nil {
+			return nil, fmt.Errorf("gpio trace of %s: %w", t.line, err)
+		}
+		if ok && e.At >= t.started-time.Millisecond {
+			es = append(es, e)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("gpio trace: read %s/trace: %w", Tracefs, err)
+	}
+	return es, nil
+}
+
+// traceLine is one event of the trace file, e.g.
+//
+//	gpiohil-123 [000] ..... 12.345678: gpio_value: 512 set 1
+//	gpiohil-123 [000] ..... 12.345690: gpio_direction: 512 out (0)
+var traceLine = regexp.MustCompile(`\s(\d+)\.(\d{6}): (gpio_value|gpio_direction): (\d+)\s+(\S+)\s+(\S+)\s*$`)
+
+// ParseGPIOTrace reads one line of the trace file: the line's event, ok false for a line that
+// is not a gpio event of gpio (comments, other lines, a read of the value). A gpio event that
+// does not parse is an error.
+func ParseGPIOTrace(s string, gpio int) (timeline.Event, bool, error) {
+	if strings.HasPrefix(s, "#") || !strings.Contains(s, ": gpio_") {
+		return timeline.Event{}, false, nil
+	}
+	m := traceLine.FindStringSubmatch(s)
+	if m == nil {
+		return timeline.Event{}, false, fmt.Errorf("a gpio event that does not parse: %q", s)
+	}
+	if n, _ := strconv.Atoi(m[4]); n != gpio {
+		return timeline.Event{}, false, nil
+	}
+	sec, _ := strconv.ParseInt(m[1], 10, 64)
+	usec, _ := strconv.ParseInt(m[2], 10, 64)
+	e := timeline.Event{At: time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, Source: timeline.GPIOTrace}
+	switch m[3] {
+	case "gpio_value":
+		if m[5] != "set" {
+			return timeline.Event{}, false, nil // a read changes nothing
+		}
+		e.What = "gpio_value set " + m[6]
+		switch m[6] {
+		case "0":
+			e.Latch = vocab.Low
+		case "1":
+			e.Latch = vocab.High
+		default:
+			return timeline.Event{}, false, fmt.Errorf("gpio_value %q: want 0 or 1", m[6])
+		}
+	case "gpio_direction":
+		e.What = "gpio_direction " + m[5] + " " + m[6]
+		if m[6] != "(0)" { // the driver refused it: nothing changed
+			return e, true, nil
+		}
+		switch m[5] {
+		case "out":
+			e.Direction, e.Drive = vocab.Output, vocab.Driven
+		case "in":
+			e.Direction, e.Drive, e.Level = vocab.Input, vocab.DriveUnknown, vocab.LevelUnknown
+		default:
+			return timeline.Event{}, false, fmt.Errorf("gpio_direction %q: want in or out", m[5])
+		}
+	}
+	return e, true, nil
+}
+
+// mountTracefs mounts tracefs at Tracefs unless the gpio events are already there.
+func mountTracefs() error {
+	events := filepath.Join(Tracefs, "events", "gpio")
+	if _, err := os.Stat(events); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(Tracefs, "trace")); err != nil {
+		if err := unix.Mount("nodev", Tracefs, "tracefs", 0, ""); err != nil && !errors.Is(err, unix.EBUSY) {
+			return fmt.Errorf("%w: mount tracefs at %s: %v (a kernel without CONFIG_FTRACE, or not root)", ErrNoGPIOTrace, Tracefs, err)
+		}
+	}
+	if _, err := os.Stat(events); err != nil {
+		return fmt.Errorf("%w: %s is missing (a kernel without gpiolib's trace events)", ErrNoGPIOTrace, events)
+	}
+	return nil
+}
+
+func writeTrace(file, value string) error {
+	p := filepath.Join(Tracefs, file)
+	if err := os.WriteFile(p, []byte(value), 0); err != nil {
+		return fmt.Errorf("gpio trace: write %q to %s: %w", value, p, err)
+	}
+	return nil
+}
+
+// monotonic is CLOCK_MONOTONIC now, the clock of the kernel's line-info and trace events.
+func monotonic() time.Duration {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Duration(ts.Nano())
+}
+
+// Monotonic is CLOCK_MONOTONIC now.
+func Monotonic() time.Duration { return monotonic() }

@@ -1,0 +1,175 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gpiohil/gpiohil/harness/timeline"
+	"github.com/gpiohil/gpiohil/harness/vocab"
+)
+
+// TimelineRow is one timeline spec of a platform: a tool's pulse or handover.
+type TimelineRow struct {
+	Tool     string
+	Shape    string // pulse, handover
+	Verdict  vocab.Verdict
+	Observed string // the answer in words
+	Want     string // what was expected, when it was not met
+	Timeline *timeline.Timeline
+}
+
+// Timelines are column col's timeline specs, by tool and shape.
+func (m *Matrix) Timelines(col int) []TimelineRow {
+	var out []TimelineRow
+	for _, r := range m.Rows {
+		c, ok := m.Cells[r][col]
+		if !ok || r.Suite != vocab.TimelineSuite || c.Verdict == vocab.Skipped {
+			continue
+		}
+		tr := TimelineRow{Tool: r.Tool, Shape: c.Result.Shape, Verdict: c.Verdict, Observed: c.Observed, Timeline: c.Result.Timeline}
+		if tr.Observed == "" {
+			tr.Observed = c.Note
+		}
+		if c.Verdict == vocab.NotMet {
+			tr.Want = c.Expected
+		}
+		out = append(out, tr)
+	}
+	slices.SortStableFunc(out, func(a, b TimelineRow) int {
+		if a.Tool != b.Tool {
+			return strings.Compare(a.Tool, b.Tool)
+		}
+		return strings.Compare(b.Shape, a.Shape) // pulse, then handover
+	})
+	return out
+}
+
+// shapeWords name a timeline spec for people.
+var shapeWords = map[string]string{
+	"pulse":    "set and exit: how long was it driven?",
+	"handover": "restart (SIGTERM, then the same tool): steady?",
+}
+
+// The waveform's size, in pixels.
+const (
+	waveW, waveH = 260, 30
+	yHigh, yLow  = 5, 21
+)
+
+// Waveform draws a timeline as a small SVG: the level over time, solid where driven, dashed
+// where a pull sets it, a grey band where nothing saw it; a band under it while a process held
+// the line; ticks at the harness's marks (hover for what each is). Time runs left to right,
+// linearly from the first event to the end, but every stretch is at least 2 px wide so that a
+// short pulse stays visible; the tooltips give each stretch's length.
+func Waveform(t *timeline.Timeline) template.HTML {
+	if t == nil || len(t.Events) == 0 {
+		return ""
+	}
+	spans := t.Spans()
+	if len(spans) == 0 {
+		return ""
+	}
+	t0, t1 := spans[0].From, t.End
+	if t1 <= t0 {
+		t1 = t0 + time.Millisecond
+	}
+	x := func(d time.Duration) float64 { return 2 + float64(waveW-4)*float64(d-t0)/float64(t1-t0) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="wave" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`,
+		waveW, waveH, waveW, waveH, template.HTMLEscapeString(waveLabel(t)))
+	prevY := -1.0
+	for _, s := range spans {
+		x0, x1 := x(s.From), x(s.To)
+		if x1-x0 < 2 {
+			x1 = x0 + 2
+		}
+		tip := template.HTMLEscapeString(fmt.Sprintf("+%s: %s for %s", timeline.Duration(s.From-t0, false), s.State.Word(), timeline.Duration(s.Len(), t.Emulated)))
+		if s.State.Owner == vocab.Used {
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="3" fill="#9bb7d4"><title>held by a process</title></rect>`, x0, waveH-4, x1-x0)
+		}
+		y, style := 0.0, ""
+		switch {
+		case s.State.Drive == vocab.Floating:
+			y, style = (yHigh+yLow)/2, `stroke="#999" stroke-dasharray="2 2"`
+		case !s.State.Known():
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#ddd"><title>%s</title></rect>`, x0, yHigh, x1-x0, yLow-yHigh, tip)
+			prevY = -1
+			continue
+		case s.State.Level == vocab.High:
+			y = yHigh
+		default:
+			y = yLow
+		}
+		if style == "" {
+			style = `stroke="#222" stroke-width="2"`
+			if s.State.Drive == vocab.Pulled {
+				style = `stroke="#2a6fb0" stroke-width="1.5" stroke-dasharray="3 2"`
+			}
+		}
+		if prevY >= 0 && prevY != y {
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#222"/>`, x0, prevY, x0, y)
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" %s><title>%s</title></line>`, x0, y, x1, y, style, tip)
+		prevY = y
+	}
+	for _, mk := range t.Marks {
+		if mk.At < t0 {
+			continue
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="0" x2="%.1f" y2="3" stroke="#a00"><title>%s</title></line>`, x(mk.At), x(mk.At),
+			template.HTMLEscapeString(fmt.Sprintf("+%s: %s", timeline.Duration(mk.At-t0, false), mk.What)))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// waveLabel is the waveform in words, for screen readers and text reports: each stretch and its
+// length.
+func waveLabel(t *timeline.Timeline) string {
+	type stretch struct {
+		word string
+		d    time.Duration
+	}
+	var ss []stretch
+	for _, s := range t.Spans() {
+		if n := len(ss); n > 0 && ss[n-1].word == s.State.Word() { // who holds it changed, not the level
+			ss[n-1].d += s.Len()
+			continue
+		}
+		ss = append(ss, stretch{s.State.Word(), s.Len()})
+	}
+	var ws []string
+	for _, s := range ss {
+		ws = append(ws, fmt.Sprintf("%s for %s", s.word, timeline.Duration(s.d, t.Emulated)))
+	}
+	return strings.Join(ws, ", then ")
+}
+
+// Restart is what a tool's handover says in the answer, without its durations (so platforms
+// that behave alike share an answer): "steady", "a gap, pulled low", "not measured".
+func (m *Matrix) Restart(col int, tool string) (string, bool) {
+	for _, r := range m.Timelines(col) {
+		if r.Tool != tool || r.Shape != "handover" {
+			continue
+		}
+		kind, rest, _ := strings.Cut(r.Observed, ": ")
+		var w string
+		switch kind {
+		case string(timeline.KindSteady):
+			w = "steady, driven throughout"
+		case string(timeline.KindGap):
+			state, _, _ := strings.Cut(rest, " for ")
+			w = "a gap, " + state + ", before the new process drives it again"
+		default:
+			w = "not known (" + r.Observed + ")"
+		}
+		if r.Verdict == vocab.NotMet {
+			w += ", where " + r.Want + " was expected"
+		}
+		return w, true
+	}
+	return "", false
+}

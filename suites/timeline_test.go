@@ -1,0 +1,129 @@
+package suites_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/gpiohil/gpiohil/harness/bench"
+	"github.com/gpiohil/gpiohil/harness/profile"
+	"github.com/gpiohil/gpiohil/harness/timeline"
+	"github.com/gpiohil/gpiohil/harness/trial"
+	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/suites/expect"
+	"github.com/gpiohil/gpiohil/suites/junit"
+	"github.com/gpiohil/gpiohil/suites/verdict"
+)
+
+// Timeline: not only where the line ends, but what it did on the way (harness/timeline).
+//
+//   - pulse: the tool sets the line high and exits. Was the level held as a pulse, for how
+//     long, or is it still driven? Expected from the same facts as the end states: where a
+//     released output stays driven (persist on, a register tool), it is held; else a pulse.
+//   - handover: the tool holds the line high and is stopped as systemd stops a service
+//     (SIGTERM, SIGKILL after trial.StopGrace); the same tool is started at once and asks for
+//     high again. Did the line stay steady? Expected steady where the first tool's release
+//     leaves the line driven at its level, a gap (in the released state) elsewhere.
+var _ = Describe("timeline", Label("timeline"), func() {
+	for _, p := range profiles {
+		var entries []any
+		if a := p.Actions[vocab.SetOutput]; a != nil {
+			entries = append(entries, entry(scenario{suite: vocab.TimelineSuite, shape: verdict.ShapePulse, p: p, action: vocab.SetOutput,
+				ending: vocab.Exit, value: 1, bias: timelineBias(a), pre: preDown}))
+		}
+		if a := p.Actions[vocab.Hold]; a != nil {
+			entries = append(entries, entry(scenario{suite: vocab.TimelineSuite, shape: verdict.ShapeHandover, p: p, action: vocab.Hold,
+				ending: vocab.SIGTERM, value: 1, bias: timelineBias(a), pre: preDown}))
+		}
+		if len(entries) > 0 {
+			DescribeTable(p.Name, append([]any{Label("tool:" + p.Name), checkTimeline}, entries...)...)
+		}
+	}
+})
+
+// timelineBias is as-is where the action takes it (the line keeps the pre-state's pull, so a
+// release shows as a drop to it), else the first bias it takes.
+func timelineBias(a *profile.Action) vocab.Bias {
+	bs := biases(a)
+	for _, b := range bs {
+		if b == vocab.BiasAsIs {
+			return b
+		}
+	}
+	return bs[0]
+}
+
+// emulated says the kernel under test runs in an emulator: its durations are the emulator's.
+func emulated() bool { return run.InVM || b.Kind() == vocab.KindVMRPi3 }
+
+// checkTimeline runs one timeline scenario and judges it (verdict.JudgeTimeline).
+func checkTimeline(s scenario) {
+	res := s.result()
+	in := verdict.TimelineInput{Shape: s.shape, Rules: rules, Platform: platform,
+		Case: expect.Case{Tool: s.p.Name, Action: s.action, Ending: s.ending, Value: s.value, Bias: s.bias}}
+	if err := trial.Usable(s.p, b.Kind()); err != nil {
+		in.Err = err
+		d, _ := verdict.JudgeTimeline(in)
+		concludeTimeline(s, res, d, nil)
+		return
+	}
+	dut := line(dutName)
+	DeferCleanup(func() { restore(dut) })
+	c := trial.Case{Profile: s.p, Action: s.action, Value: s.value, Bias: s.bias, Ending: s.ending, Pre: s.pre, Timeline: true, Emulated: emulated()}
+	var tl *timeline.Timeline
+	var notes []string
+	if s.shape == verdict.ShapeHandover {
+		hr, err := trial.RunHandover(context.Background(), b, dut, trial.Handover{Case: c, Next: s.p})
+		in.Err = err
+		if err == nil {
+			tl, notes = hr.Timeline, hr.Notes
+			in.Case.Before, in.Platform = hr.Before.Pull, hr.During.Platform
+			res.Before, res.Observation = hr.Before.Pull, &hr.During
+		}
+	} else {
+		tr, err := trial.Run(context.Background(), b, dut, c)
+		in.Err = err
+		if err == nil {
+			tl, notes = tr.Timeline, tr.TimelineNotes
+			in.Case.Before, in.Platform = tr.Before.Pull, tr.After.Platform
+			res.Before, res.Observation = tr.Before.Pull, &tr.After
+		}
+	}
+	in.Timeline = tl
+	d, words := verdict.JudgeTimeline(in)
+	res.Observed, res.Timeline, res.Shape = words, tl, string(s.shape)
+	if res.Observation != nil {
+		for _, n := range notes {
+			res.Observation.Evidencef("timeline: %s", n)
+		}
+	}
+	concludeTimeline(s, res, d, notes)
+}
+
+// restore gives the line back as input with no bias after a spec.
+func restore(l bench.Line) {
+	if err := b.Restore(l); err != nil {
+		Fail(fmt.Sprintf("restoring %s: %v", l, err))
+	}
+}
+
+func concludeTimeline(s scenario, res junit.Result, d verdict.Decision, notes []string) {
+	d.Record(&res)
+	record(res)
+	switch d.Verdict {
+	case vocab.Skipped:
+		Skip(d.Reason)
+	case vocab.Infrastructure:
+		infrastructure(fmt.Errorf("%s", d.Reason))
+	case vocab.VerdictUnknown:
+		Skip(fmt.Sprintf("%s; observed: %s", d.Reason, res.Observed))
+	case vocab.NotMet:
+		Fail(fmt.Sprintf("%s %s on %s: %s\nobserved: %s\nexpected: %s\nnotes: %s",
+			s.p.Name, s.name(), d.Expectation.Platform, d.Reason, res.Observed, d.Expected(), strings.Join(notes, "; ")))
+	case vocab.Met, vocab.MetIndistinct:
+	default:
+		Fail(fmt.Sprintf("verdict %q has no handling in the suites", d.Verdict))
+	}
+}
