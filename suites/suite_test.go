@@ -89,6 +89,7 @@ var _ = BeforeSuite(func() {
 	}
 	DeferCleanup(func() {
 		Expect(b.Close()).To(Succeed(), "restoring every line the suites touched")
+		Expect(bench.DisableGPIOTrace()).To(Succeed(), "switching the kernel's gpio trace events off again")
 	})
 	if rules, err = suites.Rules(run, profiles); err != nil {
 		infrastructure(err)
@@ -265,7 +266,8 @@ func check(s scenario) {
 	DeferCleanup(func() {
 		Expect(b.Restore(dut)).To(Succeed(), "restoring %s", dut)
 	})
-	c := trial.Case{Profile: s.p, Action: s.action, Value: s.value, Bias: s.bias, Ending: s.ending, Pre: s.pre}
+	c := trial.Case{Profile: s.p, Action: s.action, Value: s.value, Bias: s.bias, Ending: s.ending, Pre: s.pre,
+		Timeline: !run.NoTimeline, Emulated: emulated()}
 	if s.whileFn != nil {
 		c.WhileHeld = func() { s.whileFn(dut) }
 	}
@@ -273,7 +275,10 @@ func check(s scenario) {
 	in.Err = err
 	if err == nil {
 		in.Observed, in.Case.Before = tr.After, tr.Before.Pull
-		res.Before, res.Observed, res.Observation = tr.Before.Pull, tr.After.Summary(), &tr.After
+		res.Before, res.Observed, res.Observation, res.Timeline = tr.Before.Pull, tr.After.Summary(), &tr.After, tr.Timeline
+		for _, n := range tr.TimelineNotes {
+			tr.After.Evidencef("timeline: %s", n)
+		}
 	}
 	conclude(s, res, verdict.Judge(in), tr)
 }

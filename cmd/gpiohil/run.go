@@ -72,6 +72,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	var rules listFlag
 	fs.Var(&rules, "expectations", "expectations files added to the built-in ones (comma-separated or repeated; a conflict is an error)")
 	fs.BoolVar(&cfg.OnlyExpect, "no-builtin-expectations", false, "use only the --expectations files, not the built-in expectations")
+	fs.BoolVar(&cfg.NoTimeline, "no-timeline", false, "record no timeline of what the line did for the persistence and cleanup specs (the timeline suite still records its own)")
 	fs.StringVar(&cfg.Suites, "suites", "", "the suites test binary (default: suites.test next to gpiohil, $GPIOHIL_SUITES, or built with go test -c)")
 	fs.StringVar(&cfg.Board, "board", "", "the board's name in reports")
 	fs.StringVar(&cfg.VM.Kernel, "kernel", "", "the VM's kernel, a bzImage (vm bench; default: the one make kernel built)")

@@ -1,7 +1,7 @@
 package bench
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -25,9 +25,17 @@ const Tracefs = "/sys/kernel/tracing"
 // ErrNoGPIOTrace is matched by TraceGPIO's error when the kernel has no gpiolib trace events.
 var ErrNoGPIOTrace = errors.New("no gpio trace events")
 
-// traceMu makes one GPIOTrace at a time: the trace buffer and the events' filters are the
-// kernel's, one set for the whole system.
-var traceMu sync.Mutex
+// tracer is the process's use of the kernel's gpio trace events: they are switched on once,
+// filtered to the line being recorded, and read through trace_pipe, which hands out each event
+// once; DisableGPIOTrace switches them off again. Switching events on and off per recording
+// would patch the kernel's text each time (its tracepoints are static keys), which under
+// emulation costs more than the specs.
+var tracer struct {
+	sync.Mutex
+	pipe int      // trace_pipe, non-blocking; 0 while off
+	gpio int      // the filter's line
+	busy bool     // a recording runs
+}
 
 // GPIOTrace records gpiolib's trace events of one line: gpio_direction (every direction the
 // kernel sets, with the driver's answer) and gpio_value (every level it sets), with the
@@ -38,8 +46,9 @@ var traceMu sync.Mutex
 // (RPi.GPIO) raise none.
 //
 // The kernel keeps the events in its ring buffer, so nothing is lost while the recording
-// runs; the buffer is read when it stops. It needs root, and a kernel with CONFIG_FTRACE
-// (gpiohil's VM kernel has it; Debian's and Raspberry Pi OS's kernels too).
+// runs; they are read when it stops. It needs root, and a kernel with CONFIG_FTRACE
+// (gpiohil's VM kernel has it; Debian's and Raspberry Pi OS's kernels too). One recording
+// runs at a time.
 type GPIOTrace struct {
 	gpio    int
 	line    Line
@@ -47,66 +56,133 @@ type GPIOTrace struct {
 	stopped bool
 }
 
-// TraceGPIO starts recording line l's gpio trace events. Only one recording runs at a time:
-// a second waits for the first to stop.
+// TraceGPIO starts recording line l's gpio trace events. The events stay on until
+// DisableGPIOTrace.
 func TraceGPIO(l Line) (*GPIOTrace, error) {
 	base, err := SysfsBase(l.Chip)
 	if err != nil {
 		return nil, fmt.Errorf("%w for %s: its global GPIO number is not known: %v", ErrNoGPIOTrace, l, err)
 	}
-	if err := mountTracefs(); err != nil {
-		return nil, err
+	tracer.Lock()
+	defer tracer.Unlock()
+	if tracer.busy {
+		return nil, errors.New("gpio trace: another recording runs")
 	}
-	traceMu.Lock()
 	t := &GPIOTrace{gpio: base + l.Offset, line: l}
-	filter := fmt.Sprintf("gpio == %d", t.gpio)
-	steps := []struct{ file, value string }{
-		{"events/gpio/enable", "0"},
-		{"trace_clock", "mono"},
-		{"events/gpio/gpio_value/filter", filter},
-		{"events/gpio/gpio_direction/filter", filter},
-		{"trace", ""}, // empties the buffer
-		{"tracing_on", "1"},
-		{"events/gpio/enable", "1"},
-	}
-	for _, s := range steps {
-		if err := writeTrace(s.file, s.value); err != nil {
-			traceMu.Unlock()
+	if tracer.pipe == 0 || tracer.gpio != t.gpio {
+		if err := enableGPIOTrace(t.gpio); err != nil {
 			return nil, err
 		}
 	}
+	if _, err := drainPipe(-1); err != nil { // what came before is not this recording's
+		return nil, err
+	}
+	tracer.busy = true
 	t.started = monotonic()
 	return t, nil
 }
 
+// enableGPIOTrace switches the gpio events on, filtered to gpio. Called with tracer held.
+func enableGPIOTrace(gpio int) error {
+	if err := mountTracefs(); err != nil {
+		return err
+	}
+	filter := fmt.Sprintf("gpio == %d", gpio)
+	for _, s := range []struct{ file, value string }{
+		{"trace_clock", "mono"},
+		{"events/gpio/gpio_value/filter", filter},
+		{"events/gpio/gpio_direction/filter", filter},
+		{"tracing_on", "1"},
+		{"events/gpio/enable", "1"},
+	} {
+		if err := writeTrace(s.file, s.value); err != nil {
+			return err
+		}
+	}
+	if tracer.pipe == 0 {
+		// Not an *os.File: the poller would park a read of it, and Fd would make it blocking.
+		fd, err := unix.Open(filepath.Join(Tracefs, "trace_pipe"), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("gpio trace: open %s/trace_pipe: %w", Tracefs, err)
+		}
+		tracer.pipe = fd
+	}
+	tracer.gpio = gpio
+	return nil
+}
+
+// DisableGPIOTrace switches the gpio trace events off, when TraceGPIO switched them on.
+func DisableGPIOTrace() error {
+	tracer.Lock()
+	defer tracer.Unlock()
+	if tracer.pipe == 0 {
+		return nil
+	}
+	unix.Close(tracer.pipe)
+	tracer.pipe = 0
+	return writeTrace("events/gpio/enable", "0")
+}
+
+// drainPipe reads every event waiting in trace_pipe and returns those of gpio (none when gpio
+// is negative). Called with tracer held.
+func drainPipe(gpio int) ([]timeline.Event, error) {
+	var es []timeline.Event
+	var pending []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Read(tracer.pipe, buf)
+		if n > 0 {
+			pending = append(pending, buf[:n]...)
+			for {
+				i := bytes.IndexByte(pending, '\n')
+				if i < 0 {
+					break
+				}
+				line := string(pending[:i])
+				pending = pending[i+1:]
+				if gpio < 0 {
+					continue
+				}
+				e, ok, perr := ParseGPIOTrace(line, gpio)
+				if perr != nil {
+					return nil, perr
+				}
+				if ok {
+					es = append(es, e)
+				}
+			}
+		}
+		switch {
+		case err == unix.EAGAIN || (err == nil && n == 0):
+			return es, nil
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("gpio trace: read %s/trace_pipe: %w", Tracefs, err)
+		}
+	}
+}
+
 // Stop ends the recording and returns the line's events, At counting CLOCK_MONOTONIC.
 func (t *GPIOTrace) Stop() ([]timeline.Event, error) {
+	tracer.Lock()
+	defer tracer.Unlock()
 	if t.stopped {
 		return nil, errors.New("gpio trace: stopped twice")
 	}
-	t.stopped = true
-	defer traceMu.Unlock()
-	if err := writeTrace("events/gpio/enable", "0"); err != nil {
-		return nil, err
+	t.stopped, tracer.busy = true, false
+	if tracer.pipe == 0 {
+		return nil, errors.New("gpio trace: switched off while recording")
 	}
-	f, err := os.Open(filepath.Join(Tracefs, "trace"))
+	all, err := drainPipe(t.gpio)
 	if err != nil {
-		return nil, fmt.Errorf("gpio trace: %w", err)
+		return nil, fmt.Errorf("gpio trace of %s: %w", t.line, err)
 	}
-	defer f.Close()
 	var es []timeline.Event
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		e, ok, err := ParseGPIOTrace(sc.Text(), t.gpio)
-		if err != nil {
-			return nil, fmt.Errorf("gpio trace of %s: %w", t.line, err)
-		}
-		if ok && e.At >= t.started-time.Millisecond {
+	for _, e := range all {
+		if e.At >= t.started-time.Millisecond {
 			es = append(es, e)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("gpio trace: read %s/trace: %w", Tracefs, err)
 	}
 	return es, nil
 }

@@ -61,6 +61,7 @@ const (
 	EnvBin          = "GPIOHIL_BIN"
 	EnvInVM         = "GPIOHIL_VM"
 	EnvSim          = "GPIOHIL_SIM"
+	EnvNoTimeline   = "GPIOHIL_NO_TIMELINE"
 )
 
 // The variables of a Host.
@@ -123,6 +124,9 @@ type Run struct {
 	Bin          string          // the gpiohil binary
 	InVM         bool            // inside one of gpiohil's VMs
 	Sim          string          // the gpio-sim chips created for this process, as package sim writes them
+	// NoTimeline records no timeline for the persistence and cleanup specs (the timeline suite
+	// records its own): gpiolib's trace stays off, to compare a run with and without it.
+	NoTimeline bool
 }
 
 // Environ returns the run as environment entries, one per field that is not at its default.
@@ -154,12 +158,15 @@ func (r Run) Environ() []string {
 		add(EnvInVM, "1")
 	}
 	add(EnvSim, r.Sim)
+	if r.NoTimeline {
+		add(EnvNoTimeline, "1")
+	}
 	return env
 }
 
 // Keys lists the variables of a Run.
 var Keys = []string{EnvBench, EnvLane, EnvProfiles, EnvExpectations, EnvOnlyExpect, EnvRig, EnvBoard, EnvDUT, EnvNeighbour,
-	EnvShard, EnvJUnit, EnvOutbox, EnvBin, EnvInVM, EnvSim}
+	EnvShard, EnvJUnit, EnvOutbox, EnvBin, EnvInVM, EnvSim, EnvNoTimeline}
 
 // Without returns env without the entries of a Run's variables, so a new Run can be added to
 // it without two values of one variable.
@@ -186,7 +193,7 @@ func ReadRun(lookup func(string) (string, bool)) (Run, error) {
 	r := Run{
 		Lane: get(EnvLane), Expectations: list(get(EnvExpectations)), OnlyExpect: get(EnvOnlyExpect) == "1", Rig: get(EnvRig), Board: get(EnvBoard),
 		DUT: get(EnvDUT), Neighbour: get(EnvNeighbour), JUnit: get(EnvJUnit), Outbox: get(EnvOutbox),
-		Bin: get(EnvBin), InVM: get(EnvInVM) == "1", Shard: All,
+		Bin: get(EnvBin), InVM: get(EnvInVM) == "1", Shard: All, NoTimeline: get(EnvNoTimeline) == "1",
 	}
 	r.Sim, _ = lookup(EnvSim) // JSON: kept byte for byte
 	if v := get(EnvBench); v != "" {

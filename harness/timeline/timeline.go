@@ -62,6 +62,8 @@ type Mark struct {
 type Timeline struct {
 	Line     string        `json:"line"`
 	Clock    string        `json:"clock"`    // what the times count, in words
+	// Step is the clock's resolution when it is coarse (a kernel counting in jiffies), else 0.
+	Step time.Duration `json:"step,omitempty"`
 	Emulated bool          `json:"emulated"` // the clock is an emulated machine's: durations give order and rough size only
 	Sources  []Source      `json:"sources"`  // the sources that were watched (an empty one saw nothing)
 	Events   []Event       `json:"events"`
@@ -73,7 +75,12 @@ type Timeline struct {
 // the order their sources gave them).
 func (t *Timeline) Add(es ...Event) {
 	t.Events = append(t.Events, es...)
-	slices.SortStableFunc(t.Events, func(a, b Event) int { return cmpDur(a.At, b.At) })
+	slices.SortStableFunc(t.Events, func(a, b Event) int {
+		if c := cmpDur(a.At, b.At); c != 0 {
+			return c
+		}
+		return a.rank() - b.rank()
+	})
 	for _, e := range es {
 		if !slices.Contains(t.Sources, e.Source) {
 			t.Sources = append(t.Sources, e.Source)
@@ -84,6 +91,24 @@ func (t *Timeline) Add(es ...Event) {
 			t.End = e.At
 		}
 	}
+}
+
+// rank orders events of one instant, which a coarse clock makes common (a VM whose kernel
+// fell back to jiffies counts in 4 ms steps): the observation before the tool first; then
+// what the kernel did to the pin (gpio trace, registers, a partner's edge), which comes before
+// its line-info event of the same request or release; then line info and the driver's rules
+// at it; the observation after last.
+func (e Event) rank() int {
+	switch e.Source {
+	case Observer:
+		if strings.HasPrefix(e.What, "observed before") {
+			return -1
+		}
+		return 2
+	case LineInfo, Driver:
+		return 1
+	}
+	return 0
 }
 
 // Watched records that source s was watched, whether or not it saw anything.
@@ -219,16 +244,14 @@ type Span struct {
 // Len is the span's length.
 func (s Span) Len() time.Duration { return s.To - s.From }
 
-// Spans folds the events into stretches of one state, from the first event to End. Events at
-// one instant are folded together: only the state after the last of them is a span.
+// Spans folds the events into stretches of one state, from the first event to End. Events of
+// one instant each make a stretch of no length when they change the state: a pulse shorter
+// than the clock's step is still a pulse.
 func (t *Timeline) Spans() []Span {
 	var out []Span
 	st := unknownState()
-	for i, e := range t.Events {
+	for _, e := range t.Events {
 		st = st.apply(e)
-		if i+1 < len(t.Events) && t.Events[i+1].At == e.At {
-			continue
-		}
 		if n := len(out); n > 0 && out[n-1].State.same(st) {
 			out[n-1].Events++
 			continue
@@ -336,6 +359,9 @@ func (t *Timeline) Handover(l vocab.Level) Handover {
 			continue
 		}
 		if !s.State.Known() {
+			if s.Len() == 0 { // a step of one instant, between two known states
+				continue
+			}
 			h.Known = false
 		}
 		if h.Steady {
@@ -351,12 +377,12 @@ func (t *Timeline) Handover(l vocab.Level) Handover {
 
 // Words is the handover's answer: "steady: driven high throughout", "gap: pulled low for
 // 1.2 ms, then driven high again", or "unknown: ...".
-func (h Handover) Words(l vocab.Level, emulated bool) string {
+func (h Handover) Words(l vocab.Level, c Clock) string {
 	switch {
 	case h.Never:
 		return "unknown: the line was never seen driven " + l.Word()
 	case !h.Known:
-		return fmt.Sprintf("unknown: the level was not seen for %s of the handover", Duration(h.Len(), emulated))
+		return fmt.Sprintf("unknown: the level was not seen for %s of the handover", c.Len(h.Len()))
 	case h.Steady:
 		return "steady: driven " + l.Word() + " throughout"
 	}
@@ -374,7 +400,29 @@ func (h Handover) Words(l vocab.Level, emulated bool) string {
 	if h.By != "" {
 		by = "; it began with " + h.By
 	}
-	return fmt.Sprintf("gap: %s for %s%s%s", strings.Join(ws, ", then "), Duration(h.Len(), emulated), then, by)
+	return fmt.Sprintf("gap: %s for %s%s%s", strings.Join(ws, ", then "), c.Len(h.Len()), then, by)
+}
+
+// Clock is how a timeline's durations are to be read.
+type Clock struct {
+	Emulated bool          // an emulated machine's time
+	Step     time.Duration // the clock's step when it is coarse, else 0
+}
+
+// Clocked is the timeline's clock.
+func (t *Timeline) Clocked() Clock { return Clock{Emulated: t.Emulated, Step: t.Step} }
+
+// Len writes a length measured on this clock: "1.2 ms (emulated)"; "under 4 ms" when the
+// clock counts in 4 ms steps and d is less than one.
+func (c Clock) Len(d time.Duration) string {
+	if c.Step > 0 && d < c.Step {
+		s := "under " + Duration(c.Step, false)
+		if c.Emulated {
+			s += " (emulated)"
+		}
+		return s
+	}
+	return Duration(d, c.Emulated)
 }
 
 // Duration writes d for people: "35 µs", "1.2 ms", "2.31 s"; "(emulated)" after it when the
@@ -397,7 +445,7 @@ func Duration(d time.Duration, emulated bool) string {
 
 // PulseWords is a set-and-exit tool's answer: "a pulse: driven high for 2.1 ms, then pulled
 // low", "held: driven high from +1.0 ms to the end", "2 pulses: ...", "never driven high".
-func PulseWords(ps []Pulse, l vocab.Level, emulated bool) string {
+func PulseWords(ps []Pulse, l vocab.Level, c Clock) string {
 	if len(ps) == 0 {
 		return "never driven " + l.Word()
 	}
@@ -407,7 +455,7 @@ func PulseWords(ps []Pulse, l vocab.Level, emulated bool) string {
 			ws = append(ws, fmt.Sprintf("driven %s from +%s to the end", l.Word(), Duration(p.From, false)))
 			continue
 		}
-		ws = append(ws, fmt.Sprintf("driven %s for %s, then %s", l.Word(), Duration(p.Len(), emulated), p.After.Word()))
+		ws = append(ws, fmt.Sprintf("driven %s for %s, then %s", l.Word(), c.Len(p.Len()), p.After.Word()))
 	}
 	switch {
 	case len(ps) == 1 && ps[0].Held:

@@ -2,6 +2,8 @@ package trial
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"slices"
 	"time"
 
@@ -39,6 +41,10 @@ func Record(b bench.Bench, l bench.Line, before observe.Observation, emulated bo
 	r := &Recording{b: b, l: l, zero: bench.Monotonic()}
 	r.tl = &timeline.Timeline{Line: l.Name, Emulated: emulated,
 		Clock: "the CLOCK_MONOTONIC of the kernel that ran the tools, from the first tool's start"}
+	if cs := clocksource(); cs == "jiffies" {
+		r.tl.Step = 4 * time.Millisecond // HZ=250 in gpiohil's VM kernel; at most 10 ms elsewhere
+		r.tl.Clock += "; the kernel's clocksource is jiffies, so times move in ticks and events of one tick are ordered by what the kernel does first"
+	}
 	pull := vocab.PullUnknown
 	if before.Can.Has(vocab.FieldPull) {
 		pull = before.Pull
@@ -173,4 +179,13 @@ func (r *Recording) StopAt(after observe.Observation, until time.Duration) *time
 		r.observedAt(after, "observed after", until)
 	}
 	return r.tl
+}
+
+// clocksource is the kernel's current clocksource, "" when it cannot be read.
+func clocksource() string {
+	b, err := os.ReadFile("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }

@@ -44,6 +44,7 @@ type Config struct {
 	JUnit        string      // where to write the JUnit report (a lane with a name adds it: suites-persist-off.xml)
 	Expectations []string    // expectations files, added to the built-in ones
 	OnlyExpect   bool        // use only the Expectations files, not the built-in ones
+	NoTimeline   bool        // record no timeline for the end-state specs
 	Suites       string      // the suites binary; "" means find or build it (see FindSuites)
 	Lanes        []string    // vm-rpi3: lane names (rpi3.LaneByName); empty means rpi3.Lanes
 	Rig          string      // rpi: the rig file
@@ -299,6 +300,7 @@ func prepare(cfg *Config) (Job, error) {
 		run.Expectations = append(run.Expectations, abs)
 	}
 	run.OnlyExpect = cfg.OnlyExpect
+	run.NoTimeline = cfg.NoTimeline
 	if run.OnlyExpect && len(run.Expectations) == 0 {
 		return job, inputf("--no-builtin-expectations needs --expectations FILE")
 	}

@@ -89,9 +89,12 @@ func rejudge(c *junit.Case, w *regwitness.Witness, rules *expect.Rules, out *wit
 		return
 	}
 	r := rs[0]
-	if r.Timeline != nil {
+	if r.Shape != "" {
 		rejudgeTimeline(c, r, w, rules, out)
 		return
+	}
+	if r.Timeline != nil && r.Observation != nil && addRegisters(r.Timeline, r.Observation, w) {
+		setResult(c, r)
 	}
 	o := r.Observation
 	if o == nil || o.Mark == 0 || r.Ending == nil {
@@ -222,44 +225,17 @@ func rejudgeTimeline(c *junit.Case, r junit.Result, w *regwitness.Witness, rules
 		return
 	}
 	o, tl := r.Observation, r.Timeline
-	before, ok1 := tl.MarkOf("observed before")
-	after, ok2 := tl.MarkOf("observed after")
-	if o == nil || !ok1 || !ok2 || before.Reg == 0 || after.Reg == 0 || r.Ending == nil {
-		return
-	}
-	cs, h0, _, ok := w.Between(o.Offset, before.Reg, after.Reg)
-	if !ok {
-		o.Evidencef("register witness: marks %d and %d are not both in QEMU's trace", before.Reg, after.Reg)
+	if o == nil || tl == nil || r.Ending == nil || !addRegisters(tl, o, w) {
 		setResult(c, r)
 		return
 	}
-	if h0 == 0 {
-		o.Evidencef("register witness: QEMU's trace has no timestamps (-msg timestamp=on): its %d changes of the pin cannot be placed in time", len(cs))
-		setResult(c, r)
-		return
-	}
+	before, _ := tl.MarkOf("observed before")
 	start, _ := w.At(before.Reg)
-	// The registers are the pin itself: what the kernel asked for (gpio trace) and the rules of
-	// its driver give way to them, and stay in the timeline as notes (who held the line stays).
-	tl.Drop(timeline.Driver)
-	for i, e := range tl.Events {
-		if e.Source == timeline.GPIOTrace || e.Source == timeline.LineInfo {
-			tl.Events[i].Direction, tl.Events[i].Level, tl.Events[i].Drive = "", "", ""
-		}
-	}
-	tl.Watched(timeline.Registers)
-	tl.Add(pinEvent(before.At, "the registers at mark "+fmt.Sprint(before.Reg), start[o.Offset]))
-	for _, ch := range cs {
-		// QEMU's log stamps microseconds: round away the float's error.
-		at := before.At + time.Duration(math.Round((ch.Time-h0)*1e6))*time.Microsecond
-		tl.Add(pinEvent(at, ch.Register, ch.Pin))
-	}
 	in := verdict.TimelineInput{Shape: verdict.Shape(r.Shape), Timeline: tl, Platform: o.Platform, Rules: rules,
 		Case: expect.Case{Tool: r.Tool, Action: r.Action, Ending: *r.Ending, Value: r.Value, Bias: r.Bias, Before: start[o.Offset].Pull}}
 	d, words := verdict.JudgeTimeline(in)
 	d.Record(&r)
 	r.Observed = words
-	o.Evidencef("register witness: %d changes of the pin between marks %d and %d in QEMU's trace", len(cs), before.Reg, after.Reg)
 	setResult(c, r)
 	switch d.Verdict {
 	case vocab.NotMet:
@@ -275,6 +251,44 @@ func rejudgeTimeline(c *junit.Case, r junit.Result, w *regwitness.Witness, rules
 		c.Failure, c.Skipped = nil, nil
 		c.Error = &junit.Message{Message: "register witness: " + d.Reason, Type: "infrastructure"}
 	}
+}
+
+// addRegisters adds to tl what the registers did to o's pin between the observation before the
+// tool and the one after (QEMU's clock, placed on the guest's by the first mark), in place of
+// the driver's rules the guest applied; false, with the reason in o's evidence, when it cannot.
+func addRegisters(tl *timeline.Timeline, o *observe.Observation, w *regwitness.Witness) bool {
+	before, ok1 := tl.MarkOf("observed before")
+	after, ok2 := tl.MarkOf("observed after")
+	if !ok1 || !ok2 || before.Reg == 0 || after.Reg == 0 {
+		return false
+	}
+	cs, h0, _, ok := w.Between(o.Offset, before.Reg, after.Reg)
+	switch {
+	case !ok:
+		o.Evidencef("register witness: marks %d and %d are not both in QEMU's trace", before.Reg, after.Reg)
+		return false
+	case h0 == 0:
+		o.Evidencef("register witness: QEMU's trace has no timestamps (-msg timestamp=on): its %d changes of the pin cannot be placed in time", len(cs))
+		return false
+	}
+	start, _ := w.At(before.Reg)
+	// The registers are the pin itself: what the kernel asked for (gpio trace) and the rules of
+	// its driver give way to them, and stay in the timeline as notes (who held the line stays).
+	tl.Drop(timeline.Driver)
+	for i, e := range tl.Events {
+		if e.Source == timeline.GPIOTrace || e.Source == timeline.LineInfo {
+			tl.Events[i].Direction, tl.Events[i].Level, tl.Events[i].Drive, tl.Events[i].Latch = "", "", "", ""
+		}
+	}
+	tl.Watched(timeline.Registers)
+	tl.Add(pinEvent(before.At, "the registers at mark "+fmt.Sprint(before.Reg), start[o.Offset]))
+	for _, ch := range cs {
+		// QEMU's log stamps microseconds: round away the float's error.
+		at := before.At + time.Duration(math.Round((ch.Time-h0)*1e6))*time.Microsecond
+		tl.Add(pinEvent(at, ch.Register, ch.Pin))
+	}
+	o.Evidencef("register witness: %d changes of the pin between marks %d and %d in QEMU's trace, in its timeline", len(cs), before.Reg, after.Reg)
+	return true
 }
 
 // pinEvent is what a pin's state after a write makes the line: an output drives its latch; an

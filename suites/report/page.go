@@ -6,7 +6,9 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/gpiohil/gpiohil/harness/timeline"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/expect"
 )
@@ -205,6 +207,7 @@ type htmlView struct {
 
 type platformView struct {
 	Timelines []TimelineRow
+	Specs     []SpecTimeline
 	Clock     string
 	Col       int
 	Anchor    string
@@ -222,7 +225,7 @@ func (m *Matrix) HTMLWith(w io.Writer, rules *expect.Rules) error {
 	}
 	for col, c := range m.Columns {
 		v.Platform = append(v.Platform, platformView{Col: col, Anchor: anchor(col), Column: c, CantSee: c.cantSee(),
-			NotHere: strings.Join(m.notHere(col), ", "), Rows: m.Grid(col), Timelines: m.Timelines(col)})
+			NotHere: strings.Join(m.notHere(col), ", "), Rows: m.Grid(col), Timelines: m.Timelines(col), Specs: m.SpecTimelines(col)})
 		v.Platform[len(v.Platform)-1].Clock = timelineClock(v.Platform[len(v.Platform)-1].Timelines)
 	}
 	return page.Execute(w, v)
@@ -300,6 +303,10 @@ small{color:#555}p{margin:.3em 0}
 <table><tr><th>tool</th><th>question</th><th>answer</th><th>the line</th></tr>
 {{range .Timelines}}<tr><td>{{.Tool}}</td><td>{{shape .Shape}}</td><td class="{{class .Verdict}}">{{mark .Verdict}} {{.Observed}}{{if .Want}} <span class="want">(want {{.Want}})</span>{{end}}</td><td>{{wave .Timeline}}</td></tr>
 {{end}}</table>{{end}}
+{{if .Specs}}<details><summary><small>What the line did in each of the {{len .Specs}} specs above, from the tool's start to the observation (waveforms)</small></summary>
+<table><tr><th>tool</th><th>spec</th><th>verdict</th><th>the line</th></tr>
+{{range .Specs}}<tr><td>{{.Tool}}</td><td>{{.Suite}}: {{.Scenario}}</td><td class="{{class .Verdict}}">{{mark .Verdict}}</td><td>{{wave .Timeline}}</td></tr>
+{{end}}</table></details>{{end}}
 {{end}}
 {{if .M.Checks}}<h2>Other checks</h2><table><tr><th>check</th>{{range .M.Columns}}<th>{{.Title}}</th>{{end}}</tr>
 {{range $ch := .M.Checks}}<tr><td>{{$ch.Name}}</td>{{range $i, $c := $m.Columns}}{{$s := status $m $ch $i}}<td class="{{$s}}">{{$s}}</td>{{end}}</tr>
@@ -311,12 +318,21 @@ func sortStrings(s []string) { slices.Sort(s) }
 
 // timelineClock says what the durations of a platform's timelines are.
 func timelineClock(ts []TimelineRow) string {
+	emulated, step := false, time.Duration(0)
 	for _, t := range ts {
-		if t.Timeline != nil && t.Timeline.Emulated {
-			return "durations are the emulated machine's: they give the order and rough size of what happens, not real time"
+		if t.Timeline != nil {
+			emulated = emulated || t.Timeline.Emulated
+			step = max(step, t.Timeline.Step)
 		}
 	}
-	return "durations from the kernel's CLOCK_MONOTONIC"
+	s := "durations from the kernel's CLOCK_MONOTONIC"
+	if emulated {
+		s = "durations are the emulated machine's: they give the order and rough size of what happens, not real time"
+	}
+	if step > 0 {
+		s += fmt.Sprintf("; in some specs the kernel's clock fell back to jiffies and counted in %s steps", timeline.Duration(step, false))
+	}
+	return s
 }
 
 // markOf is a verdict's mark in Markdown.

@@ -47,6 +47,29 @@ func (m *Matrix) Timelines(col int) []TimelineRow {
 	return out
 }
 
+// SpecTimeline is one end-state spec's timeline: what the line did on its way to the state the
+// grid shows.
+type SpecTimeline struct {
+	Suite    vocab.Suite
+	Tool     string
+	Scenario string
+	Verdict  vocab.Verdict
+	Timeline *timeline.Timeline
+}
+
+// SpecTimelines are column col's persistence and cleanup specs that carry a timeline.
+func (m *Matrix) SpecTimelines(col int) []SpecTimeline {
+	var out []SpecTimeline
+	for _, r := range m.Rows {
+		c, ok := m.Cells[r][col]
+		if !ok || c.Result.Timeline == nil || (r.Suite != vocab.Persistence && r.Suite != vocab.CleanupSuite) {
+			continue
+		}
+		out = append(out, SpecTimeline{Suite: r.Suite, Tool: r.Tool, Scenario: r.Scenario, Verdict: c.Verdict, Timeline: c.Result.Timeline})
+	}
+	return out
+}
+
 // shapeWords name a timeline spec for people.
 var shapeWords = map[string]string{
 	"pulse":    "set and exit: how long was it driven?",
@@ -82,11 +105,14 @@ func Waveform(t *timeline.Timeline) template.HTML {
 		waveW, waveH, waveW, waveH, template.HTMLEscapeString(waveLabel(t)))
 	prevY := -1.0
 	for _, s := range spans {
+		if s.Len() == 0 && s.State.Drive != vocab.Driven { // a step of one instant: only a pulse that short is drawn
+			continue
+		}
 		x0, x1 := x(s.From), x(s.To)
 		if x1-x0 < 2 {
 			x1 = x0 + 2
 		}
-		tip := template.HTMLEscapeString(fmt.Sprintf("+%s: %s for %s", timeline.Duration(s.From-t0, false), s.State.Word(), timeline.Duration(s.Len(), t.Emulated)))
+		tip := template.HTMLEscapeString(fmt.Sprintf("+%s: %s for %s", timeline.Duration(s.From-t0, false), s.State.Word(), t.Clocked().Len(s.Len())))
 		if s.State.Owner == vocab.Used {
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="3" fill="#9bb7d4"><title>held by a process</title></rect>`, x0, waveH-4, x1-x0)
 		}
@@ -135,6 +161,9 @@ func waveLabel(t *timeline.Timeline) string {
 	}
 	var ss []stretch
 	for _, s := range t.Spans() {
+		if s.Len() == 0 && s.State.Drive != vocab.Driven {
+			continue
+		}
 		if n := len(ss); n > 0 && ss[n-1].word == s.State.Word() { // who holds it changed, not the level
 			ss[n-1].d += s.Len()
 			continue
@@ -143,7 +172,7 @@ func waveLabel(t *timeline.Timeline) string {
 	}
 	var ws []string
 	for _, s := range ss {
-		ws = append(ws, fmt.Sprintf("%s for %s", s.word, timeline.Duration(s.d, t.Emulated)))
+		ws = append(ws, fmt.Sprintf("%s for %s", s.word, t.Clocked().Len(s.d)))
 	}
 	return strings.Join(ws, ", then ")
 }

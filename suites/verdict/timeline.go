@@ -46,7 +46,7 @@ func (in TimelineInput) Answer() (timeline.Kind, string, timeline.State) {
 		if len(h.Gap) > 0 {
 			s = h.Gap[0]
 		}
-		return h.Kind(), h.Words(l, t.Emulated), s
+		return h.Kind(), h.Words(l, t.Clocked()), s
 	}
 	ps := t.Pulses(l)
 	k := t.PulseKind(l)
@@ -54,12 +54,12 @@ func (in TimelineInput) Answer() (timeline.Kind, string, timeline.State) {
 	if len(ps) > 0 {
 		s = ps[0].After
 	}
-	w := timeline.PulseWords(ps, l, t.Emulated)
+	w := timeline.PulseWords(ps, l, t.Clocked())
 	if k == timeline.KindUnknown {
 		w = "unknown: no source saw the level"
 	}
 	if g := t.StartUp(l); len(g) > 0 && k != timeline.KindUnknown {
-		w += fmt.Sprintf("; first driven %s for %s", g[0].Level.Word(), timeline.Duration(g[0].To-g[0].From, t.Emulated))
+		w += fmt.Sprintf("; first driven %s for %s", g[0].Level.Word(), t.Clocked().Len(g[0].To-g[0].From))
 	}
 	return k, w, s
 }
