@@ -1,0 +1,165 @@
+package launch_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gpiohil/gpiohil/harness/vmtest"
+	"github.com/gpiohil/gpiohil/harness/vocab"
+	"github.com/gpiohil/gpiohil/suites/junit"
+	"github.com/gpiohil/gpiohil/suites/launch"
+)
+
+// Tools that put an extra change on the line, each seen by one source of the timeline only:
+//   - sysfs-glitch exports the line high, then writes 0 and 1 to its value: the line ends as
+//     a sysfs export always does (held high), and only gpiolib's trace events see the drop;
+//   - drive-twice runs gpiohil drive's set-and-exit twice: the line drops between the two
+//     only by the driver's rule at the release that line info reports (no trace event marks
+//     it).
+const glitchProfiles = `name: sysfs-glitch
+description: a sysfs export set high that drops to low for a moment
+requires: [sh]
+bench-kinds: [gpio-sim]
+actions:
+  set-output:
+    command:
+      - sh
+      - -c
+      - |
+        set -e
+        gpio=/sys/class/gpio/gpio{{.SysfsNumber}}
+        [ -d "$gpio" ] || echo {{.SysfsNumber}} > /sys/class/gpio/export
+        echo high > "$gpio/direction"
+        echo 0 > "$gpio/value"
+        echo 1 > "$gpio/value"
+expect:
+  set-output: {exit: exported-output}
+---
+name: drive-twice
+description: gpiohil drive's set and exit, twice
+requires: [sh, "{{.Self}}"]
+bench-kinds: [gpio-sim]
+actions:
+  set-output:
+    command: [sh, -c, '"$0" drive --chip "$1" --mode exit "$2=$3" && "$0" drive --chip "$1" --mode exit "$2=$3"', "{{.Self}}", "{{.Chip}}", "{{.Offset}}", "{{.Value}}"]
+expect:
+  set-output: {exit: released-output}
+`
+
+// Each timeline source can fail: a change injected into a pulse is caught, by gpiolib's trace
+// events (sysfs-glitch) and by line info with the driver's release rule (drive-twice), on
+// gpio-sim in the VM; gpiohil drive, run beside them, still gives one clean pulse. (The
+// emulated Pi's register witness is shown to catch one in TestWitnessJudgesAHandover.)
+func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
+	vmtest.Require(t)
+	dir := t.TempDir()
+	suitesBin := buildSuites(t, dir)
+	var files []string
+	for i, doc := range strings.Split(glitchProfiles, "---\n") {
+		f := filepath.Join(dir, []string{"sysfs-glitch.yaml", "drive-twice.yaml"}[i])
+		if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	var out bytes.Buffer
+	junitFile := filepath.Join(dir, "s.xml")
+	_, err := launch.Run(context.Background(), launch.Config{
+		Bench: vocab.BenchVM, VMs: 1, Profiles: append(files, "gpiohil-drive"), LabelFilter: "timeline && action:set-output",
+		JUnit: junitFile, Suites: suitesBin, Self: vmtest.Binary(t), Stdout: &out,
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	s, err := junit.ReadFile(junitFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		verdict vocab.Verdict
+		says    string
+	}{
+		"sysfs-glitch":  {vocab.NotMet, "2 pulses: driven high for "},
+		"drive-twice":   {vocab.NotMet, "2 pulses: driven high for "},
+		"gpiohil-drive": {vocab.Met, "a pulse: driven high for "},
+	}
+	seen := 0
+	for _, su := range s.Suites {
+		for _, c := range su.Cases {
+			rs := c.Results()
+			if len(rs) != 1 || rs[0].Suite != vocab.TimelineSuite {
+				continue
+			}
+			r := rs[0]
+			w, ok := want[r.Tool]
+			if !ok {
+				continue
+			}
+			seen++
+			if r.Verdict != w.verdict || !strings.HasPrefix(r.Observed, w.says) {
+				t.Errorf("%s: %s, observed %q; want %s, %q...", r.Tool, r.Verdict, r.Observed, w.verdict, w.says)
+			}
+			if r.Timeline == nil || len(r.Timeline.Sources) < 3 {
+				t.Errorf("%s: timeline %+v; want one from line info, gpio trace and the driver", r.Tool, r.Timeline)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d of the %d pulse specs were in the report\n%s", seen, len(want), out.String())
+	}
+}
+
+// Recording timelines changes no end-state verdict: the persistence and cleanup specs of
+// gpiohil drive and gpioset give the same verdicts, spec by spec, with and without them.
+func TestTimelineChangesNoVerdict(t *testing.T) {
+	vmtest.Require(t)
+	dir := t.TempDir()
+	suitesBin := buildSuites(t, dir)
+	verdicts := func(noTimeline bool) map[string]vocab.Verdict {
+		var out bytes.Buffer
+		junitFile := filepath.Join(t.TempDir(), "s.xml")
+		_, err := launch.Run(context.Background(), launch.Config{
+			Bench: vocab.BenchVM, VMs: 1, Profiles: []string{"gpiohil-drive", "libgpiod-v1"}, LabelFilter: "persistence || cleanup",
+			NoTimeline: noTimeline, JUnit: junitFile, Suites: suitesBin, Self: vmtest.Binary(t), Stdout: &out,
+		})
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		s, err := junit.ReadFile(junitFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := map[string]vocab.Verdict{}
+		timelines := 0
+		for _, su := range s.Suites {
+			for _, c := range su.Cases {
+				for _, r := range c.Results() {
+					v[c.Name] = r.Verdict
+					if r.Timeline != nil {
+						timelines++
+					}
+				}
+			}
+		}
+		if noTimeline != (timelines == 0) {
+			t.Errorf("--no-timeline %v: %d specs carry a timeline", noTimeline, timelines)
+		}
+		return v
+	}
+	with, without := verdicts(false), verdicts(true)
+	if len(with) < 20 {
+		t.Fatalf("only %d specs ran", len(with))
+	}
+	for name, v := range with {
+		if without[name] != v {
+			t.Errorf("%s: %s with timelines, %s without", name, v, without[name])
+		}
+	}
+	if len(with) != len(without) {
+		t.Errorf("%d specs with timelines, %d without", len(with), len(without))
+	}
+}
