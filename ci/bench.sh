@@ -3,7 +3,7 @@
 # and prints a summary of their results. `make bench` calls it once everything is built.
 #
 #   ci/bench.sh            every benchmark
-#   ci/bench.sh NAME...    only these: boot guestclock observe runner fullrun mainjob rpi3 userland bootbare loopback
+#   ci/bench.sh NAME...    only these: boot guestclock observe runner fullrun timeline mainjob rpi3 userland bootbare loopback
 #
 # Environment (make bench passes the first two): GPIOHIL_BIN, the gpiohil binary (default
 # bin/gpiohil); GPIOHIL_BIN_ARM64, the arm64 one for the emulated Pi (default
@@ -34,6 +34,7 @@ benches=(
   "observe|go test -run '^\$' -bench Observe -benchtime 500x ./harness/bench/"
   "runner|go test -run '^\$' -bench RunnerOverhead -benchtime 500x ./harness/runner/"
   "fullrun|go test -run '^\$' -bench FullRun -benchtime 3x -timeout 30m ./suites/launch/"
+  "timeline|go test -run '^\$' -bench TimelineOverhead -benchtime 5x -timeout 30m ./suites/launch/"
   "mainjob|go test -run '^\$' -bench MainJob -benchtime 3x -timeout 30m ./suites/launch/"
   "rpi3|go test -run '^\$' -bench Boot -benchtime 5x ./harness/vm/rpi3/"
   "userland|go test -run '^\$' -bench Userland -benchtime 6x ./harness/vm/rpi3/"

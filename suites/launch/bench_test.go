@@ -133,3 +133,47 @@ func (t timeSpent) String() string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// BenchmarkTimelineOverhead measures what recording every spec's timeline costs (gpiolib's
+// trace events, line info, the driver's rules, the larger reports): the full VM lane with
+// timelines (the default) and with --no-timeline, side by side, alternating in each iteration.
+// It reports both medians and the median of the iterations' ratios; the goal is at most 1.10.
+// The Pi lanes' share (the register witness, read on the host either way) is not in it.
+//
+//	GPIOHIL_BIN=$PWD/bin/gpiohil go test -run '^$' -bench TimelineOverhead -benchtime 5x -timeout 30m ./suites/launch/
+func BenchmarkTimelineOverhead(b *testing.B) {
+	vmtest.Require(b)
+	dir := b.TempDir()
+	suitesBin := buildSuites(b, dir)
+	run := func(noTimeline bool) time.Duration {
+		start := time.Now()
+		sum, err := launch.Run(context.Background(), launch.Config{Bench: vocab.BenchVM, NoTimeline: noTimeline,
+			JUnit: filepath.Join(dir, "suites.xml"), Suites: suitesBin, Self: vmtest.Binary(b), Stdout: io.Discard, Stderr: io.Discard})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !sum.OK() {
+			b.Fatalf("the run (--no-timeline %v) failed: %+v", noTimeline, sum)
+		}
+		return time.Since(start)
+	}
+	var on, off []time.Duration
+	var ratios []float64
+	i := 0
+	for b.Loop() {
+		var a, o time.Duration
+		if i%2 == 0 { // alternate which goes first
+			a, o = run(false), run(true)
+		} else {
+			o, a = run(true), run(false)
+		}
+		i++
+		on, off, ratios = append(on, a), append(off, o), append(ratios, a.Seconds()/o.Seconds())
+	}
+	slices.Sort(on)
+	slices.Sort(off)
+	slices.Sort(ratios)
+	b.ReportMetric(on[len(on)/2].Seconds(), "s-median-with-timelines")
+	b.ReportMetric(off[len(off)/2].Seconds(), "s-median-without")
+	b.ReportMetric(ratios[len(ratios)/2], "ratio-median")
+}
