@@ -494,9 +494,13 @@ func (h Handover) Kind() Kind {
 // PulseKind is a set-and-exit tool's answer in one word.
 func (t *Timeline) PulseKind(l vocab.Level) Kind {
 	ps := t.Pulses(l)
-	known := slices.ContainsFunc(t.Spans(), func(s Span) bool { return s.State.Known() })
+	spans := t.Spans()
+	known := slices.ContainsFunc(spans, func(s Span) bool { return s.State.Known() })
+	// A stretch driven at a level no source saw (line info without gpiolib's trace) could be
+	// a pulse or not: nothing is claimed.
+	blind := slices.ContainsFunc(spans, func(s Span) bool { return s.State.Drive == vocab.Driven && !s.State.Known() && s.Len() > 0 })
 	switch {
-	case !known:
+	case !known || blind:
 		return KindUnknown
 	case len(ps) == 0:
 		return KindNever

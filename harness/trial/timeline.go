@@ -99,7 +99,12 @@ func (r *Recording) LineInfo(cs bench.Changes) {
 		e := timeline.Event{At: at, Source: timeline.LineInfo, What: c.String()}
 		switch c.Kind {
 		case bench.Requested, bench.Reconfigured:
-			e.Owner = vocab.Used
+			// While requested, the line is what the request says: an output drives (at a level
+			// only a trace or the registers know), an input is left to its pull.
+			e.Owner, e.Direction = vocab.Used, c.Direction
+			if c.Direction == vocab.Output {
+				e.Drive = vocab.Driven
+			}
 			if drv != nil {
 				r.pulls = append(r.pulls, pullAt{at, drv.PullAfter(r.pullAt(at), c.Bias)})
 			}
