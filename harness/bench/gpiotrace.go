@@ -32,9 +32,9 @@ var ErrNoGPIOTrace = errors.New("no gpio trace events")
 // emulation costs more than the specs.
 var tracer struct {
 	sync.Mutex
-	pipe int      // trace_pipe, non-blocking; 0 while off
-	gpio int      // the filter's line
-	busy bool     // a recording runs
+	pipe int  // trace_pipe, non-blocking; 0 while off
+	gpio int  // the filter's line
+	busy bool // a recording runs
 }
 
 // GPIOTrace records gpiolib's trace events of one line: gpio_direction (every direction the

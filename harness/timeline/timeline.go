@@ -60,10 +60,10 @@ type Mark struct {
 
 // Timeline is what one line did during one spec.
 type Timeline struct {
-	Line     string        `json:"line"`
-	Clock    string        `json:"clock"`    // what the times count, in words
+	Line  string `json:"line"`
+	Clock string `json:"clock"` // what the times count, in words
 	// Step is the clock's resolution when it is coarse (a kernel counting in jiffies), else 0.
-	Step time.Duration `json:"step,omitempty"`
+	Step     time.Duration `json:"step,omitempty"`
 	Emulated bool          `json:"emulated"` // the clock is an emulated machine's: durations give order and rough size only
 	Sources  []Source      `json:"sources"`  // the sources that were watched (an empty one saw nothing)
 	Events   []Event       `json:"events"`

@@ -3,8 +3,8 @@ package trial
 import (
 	"fmt"
 	"os"
-	"strings"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gpiohil/gpiohil/harness/bench"
