@@ -32,7 +32,7 @@ func (l *listFlag) Set(v string) error {
 
 // runUsage is gpiohil run's help, before its flags.
 const runUsage = `usage: gpiohil run [flags]
-  runs the persistence, cleanup and ownership suites for every tool profile on a bench.
+  runs the persistence, cleanup, ownership and timeline suites for every tool profile on a bench.
 
   Output: a progress line per lane, each failure in full as it happens, and a summary; the
   suites' whole stream goes to the log (--log), and to the terminal too with -v.
