@@ -35,7 +35,16 @@ type Rules struct {
 	Tools     map[string]map[vocab.Action]map[vocab.Ending]vocab.Outcome // tool -> action -> ending -> outcome
 	Sources   map[string]string                                          // tool -> the file that first gave its outcomes
 	Platforms []Platform
+	// Starts says what a tool's start does to a line before it drives it, where that is not
+	// just the request: tool -> StartInputNoPull. A tool not in it drives the line with its
+	// first change.
+	Starts map[string]string
 }
+
+// StartInputNoPull is a tool whose start makes the line an input with the pull off before it
+// drives it (gpiozero 1.6 on RPi.GPIO): a restart of it leaves the line floating meanwhile.
+const StartInputNoPull = "input-no-pull"
+
 
 // Platform is what one kernel driver does with a line in each outcome.
 type Platform struct {
@@ -53,6 +62,7 @@ type Rule map[vocab.Field]string
 // raw is the file as written, before its words are checked.
 type raw struct {
 	Tools     map[string]map[string]map[string]string `yaml:"tools"`
+	Starts    map[string]string                       `yaml:"starts"`
 	Platforms []struct {
 		Name     string                       `yaml:"name"`
 		Match    map[string]string            `yaml:"match"`
@@ -145,6 +155,15 @@ func (w raw) rules(file string, root *yaml.Node) (*Rules, error) {
 				r.Tools[tool][a][e] = o
 			}
 		}
+	}
+	for tool, start := range w.Starts {
+		if start != StartInputNoPull {
+			return nil, bad(start, "starts: tool %s: unknown start %q; want %s", tool, start, StartInputNoPull)
+		}
+		if r.Starts == nil {
+			r.Starts = map[string]string{}
+		}
+		r.Starts[tool] = start
 	}
 	for _, rp := range w.Platforms {
 		if rp.Name == "" || rp.Match["driver"] == "" {
@@ -423,6 +442,17 @@ func (r *Rules) Merge(o *Rules) error {
 					errs = append(errs, err)
 				}
 			}
+		}
+	}
+	for tool, start := range o.Starts {
+		switch have, ok := r.Starts[tool]; {
+		case !ok:
+			if r.Starts == nil {
+				r.Starts = map[string]string{}
+			}
+			r.Starts[tool] = start
+		case have != start:
+			errs = append(errs, fmt.Errorf("%s: tool %s starts %s, but %s says %s; one of them is wrong", o.File, tool, start, r.File, have))
 		}
 	}
 	for _, p := range o.Platforms {

@@ -79,6 +79,11 @@ func (in TimelineInput) Expect() (timeline.Kind, timeline.State, *expect.Expecta
 		after.Level = vocab.LevelUnknown
 	}
 	drives := after.Driving(vocab.LevelOf(in.Case.Value))
+	if in.Shape == ShapeHandover && drives && in.Rules.Starts[in.Case.Tool] == expect.StartInputNoPull {
+		// The line stays driven between the processes, but the next one's start makes it an
+		// input with the pull off before it drives it again: the gap is its, floating.
+		return timeline.KindGap, timeline.State{Direction: vocab.Input, Drive: vocab.Floating, Level: vocab.LevelUnknown, Owner: vocab.OwnerUnknown}, &exp, nil
+	}
 	switch {
 	case in.Shape == ShapeHandover && drives:
 		return timeline.KindSteady, after, &exp, nil

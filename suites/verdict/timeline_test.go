@@ -18,6 +18,10 @@ tools:
   tool:
     set-output: {exit: released-output}
     hold:       {sigterm: released-output}
+  starter:
+    hold:       {sigterm: unmanaged-output}
+starts:
+  starter: input-no-pull
 platforms:
   - name: sim
     match: {driver: gpio-sim}
@@ -27,6 +31,7 @@ platforms:
     match: {driver: pinctrl-bcm2835, persist: "Y"}
     outcomes:
       released-output: {direction: output, drive: driven, level: value, owner: free}
+      unmanaged-output: {direction: output, drive: driven, level: value, owner: free}
 `
 
 // tl builds a timeline: driven high from 1 ms, then each of then (at 5, 6, ... ms).
@@ -47,6 +52,7 @@ var (
 	pulledLow   = timeline.Event{Source: timeline.Driver, Direction: vocab.Input, Drive: vocab.Pulled, Level: vocab.Low}
 	pulledHigh  = timeline.Event{Source: timeline.Driver, Direction: vocab.Input, Drive: vocab.Pulled, Level: vocab.High}
 	drivenHigh  = timeline.Event{Source: timeline.GPIOTrace, Direction: vocab.Output, Drive: vocab.Driven, Level: vocab.High}
+	floating    = timeline.Event{Source: timeline.Registers, Direction: vocab.Input, Drive: vocab.Floating, Level: vocab.LevelUnknown}
 	levelUnseen = timeline.Event{Source: timeline.LineInfo, Direction: vocab.Input, Drive: vocab.DriveUnknown, Level: vocab.LevelUnknown}
 )
 
@@ -58,6 +64,7 @@ func TestJudgeTimeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	hold := expect.Case{Tool: "tool", Action: vocab.Hold, Ending: vocab.SIGTERM, Value: 1, Bias: vocab.BiasAsIs, Before: vocab.PullDown}
+	starter := expect.Case{Tool: "starter", Action: vocab.Hold, Ending: vocab.SIGTERM, Value: 1, Bias: vocab.BiasDisabled}
 	set := expect.Case{Tool: "tool", Action: vocab.SetOutput, Ending: vocab.Exit, Value: 1, Bias: vocab.BiasAsIs, Before: vocab.PullDown}
 	for _, tc := range []struct {
 		name    string
@@ -71,6 +78,8 @@ func TestJudgeTimeline(t *testing.T) {
 		{"persist on handover: steady", TimelineInput{Shape: ShapeHandover, Case: hold, Platform: pi1, Timeline: tl()}, vocab.Met, ""},
 		{"persist on handover with a gap", TimelineInput{Shape: ShapeHandover, Case: hold, Platform: pi1, Timeline: tl(pulledLow, drivenHigh)}, vocab.NotMet, "handover: got gap, want steady"},
 		{"a gap nothing saw the level of", TimelineInput{Shape: ShapeHandover, Case: hold, Platform: pi1, Timeline: tl(levelUnseen, drivenHigh)}, vocab.VerdictUnknown, "did not see the level"},
+		{"a tool whose start floats the line: a gap where the line stays driven", TimelineInput{Shape: ShapeHandover, Case: starter, Platform: pi1, Timeline: tl(floating, drivenHigh)}, vocab.Met, ""},
+		{"a tool whose start floats the line, seen steady", TimelineInput{Shape: ShapeHandover, Case: starter, Platform: pi1, Timeline: tl()}, vocab.NotMet, "handover: got steady, want gap"},
 		{"sim pulse", TimelineInput{Shape: ShapePulse, Case: set, Platform: sim, Timeline: tl(pulledLow)}, vocab.Met, ""},
 		{"sim pulse seen twice", TimelineInput{Shape: ShapePulse, Case: set, Platform: sim, Timeline: tl(pulledLow, drivenHigh, pulledLow)}, vocab.NotMet, "pulse: got pulses, want pulse"},
 		{"persist on: held", TimelineInput{Shape: ShapePulse, Case: set, Platform: pi1, Timeline: tl()}, vocab.Met, ""},
