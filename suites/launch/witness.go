@@ -236,6 +236,9 @@ func rejudgeTimeline(c *junit.Case, r junit.Result, w *regwitness.Witness, rules
 	d, words := verdict.JudgeTimeline(in)
 	d.Record(&r)
 	r.Observed = words
+	if p := start[o.Offset].Pull; p != vocab.PullUnknown {
+		r.Before = p
+	}
 	setResult(c, r)
 	switch d.Verdict {
 	case vocab.NotMet:

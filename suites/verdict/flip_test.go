@@ -86,3 +86,14 @@ func TestCheckFlips(t *testing.T) {
 		}
 	})
 }
+
+// A timeline spec is not replayed as an end state: its observation is the line while the next
+// tool holds it, not after the first is gone.
+func TestReplaySkipsTimelineSpecs(t *testing.T) {
+	term := vocab.SIGTERM
+	o := line(sim, seesAll, vocab.Output, vocab.High, vocab.PullDown)
+	r := junit.Result{Suite: vocab.TimelineSuite, Shape: string(ShapeHandover), Tool: "tool", Action: vocab.Hold, Ending: &term, Value: 1, Observation: &o, Verdict: vocab.Met}
+	if _, ok := Replay(r, nil); ok {
+		t.Error("a handover spec was replayed as an end state")
+	}
+}
