@@ -231,6 +231,8 @@ func (s scenario) name() string {
 	switch s.shape {
 	case verdict.ShapePulse:
 		return fmt.Sprintf("pulse: %s, bias %s, ended by %s, from %s", what, s.bias, s.ending, s.pre)
+	case verdict.ShapeStartUp:
+		return fmt.Sprintf("start-up: %s, bias %s, ended by %s, from %s", what, s.bias, s.ending, s.pre)
 	case verdict.ShapeHandover:
 		return fmt.Sprintf("handover: %s, bias %s, stopped by sigterm (sigkill after %s), then the same tool again, from %s", what, s.bias, trial.StopGrace, s.pre)
 	}

@@ -22,6 +22,9 @@ import (
 //   - pulse: the tool sets the line high and exits. Was the level held as a pulse, for how
 //     long, or is it still driven? Expected from the same facts as the end states: where a
 //     released output stays driven (persist on, a register tool), it is held; else a pulse.
+//   - start-up: the same set-and-exit run, asked whether the request drove another level
+//     before the one asked for (an output requested first and set afterwards drives its
+//     default). Expected clean unless expectations.yaml says the tool starts so (starts:).
 //   - handover: the tool holds the line high and is stopped as systemd stops a service
 //     (SIGTERM, SIGKILL after trial.StopGrace); the same tool is started at once and asks for
 //     high again. Did the line stay steady? Expected steady where the first tool's release
@@ -30,8 +33,10 @@ var _ = Describe("timeline", Label("timeline"), func() {
 	for _, p := range profiles {
 		var entries []any
 		if a := p.Actions[vocab.SetOutput]; a != nil {
-			entries = append(entries, entry(scenario{suite: vocab.TimelineSuite, shape: verdict.ShapePulse, p: p, action: vocab.SetOutput,
-				ending: vocab.Exit, value: 1, bias: timelineBias(a), pre: preDown}))
+			for _, sh := range []verdict.Shape{verdict.ShapePulse, verdict.ShapeStartUp} {
+				entries = append(entries, entry(scenario{suite: vocab.TimelineSuite, shape: sh, p: p, action: vocab.SetOutput,
+					ending: vocab.Exit, value: 1, bias: timelineBias(a), pre: preDown}))
+			}
 		}
 		if a := p.Actions[vocab.Hold]; a != nil {
 			entries = append(entries, entry(scenario{suite: vocab.TimelineSuite, shape: verdict.ShapeHandover, p: p, action: vocab.Hold,

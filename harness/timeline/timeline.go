@@ -477,6 +477,8 @@ const (
 	KindHeld    Kind = "held"    // a set-and-exit tool: still driven at the level at the end
 	KindPulses  Kind = "pulses"  // driven at the level more than once
 	KindNever   Kind = "never"   // never driven at the level
+	KindClean   Kind = "clean"   // a start: the line was driven at the level asked for, and no other first
+	KindGlitch  Kind = "glitch"  // a start: the line was driven at another level before the one asked for
 	KindUnknown Kind = "unknown" // the sources did not see enough
 )
 

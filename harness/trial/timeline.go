@@ -18,11 +18,12 @@ import (
 // the bench's driver does by itself at a release (bench.Driver). Times count from the
 // recording's start, on the kernel's CLOCK_MONOTONIC: the clock of line-info and trace events.
 type Recording struct {
-	b     bench.Bench
-	l     bench.Line
-	zero  time.Duration
-	trace *bench.GPIOTrace
-	tl    *timeline.Timeline
+	b      bench.Bench
+	l      bench.Line
+	zero   time.Duration
+	trace  *bench.GPIOTrace
+	traced bool // the gpio trace was recorded (and stopped)
+	tl     *timeline.Timeline
 	// pulls is the line's pull over time, as the driver's rules follow it from the requests'
 	// biases: what an input or a released line reads.
 	pulls []pullAt
@@ -100,10 +101,15 @@ func (r *Recording) LineInfo(cs bench.Changes) {
 		switch c.Kind {
 		case bench.Requested, bench.Reconfigured:
 			// While requested, the line is what the request says: an output drives (at a level
-			// only a trace or the registers know), an input is left to its pull.
-			e.Owner, e.Direction = vocab.Used, c.Direction
-			if c.Direction == vocab.Output {
-				e.Drive = vocab.Driven
+			// only a trace or the registers know), an input is left to its pull. Where gpiolib's
+			// trace is recorded it says so itself, on its own clock: line info's word would land
+			// a moment before or after it and make a stretch of an unknown level.
+			e.Owner = vocab.Used
+			if r.trace == nil && !r.traced {
+				e.Direction = c.Direction
+				if c.Direction == vocab.Output {
+					e.Drive = vocab.Driven
+				}
 			}
 			if drv != nil {
 				r.pulls = append(r.pulls, pullAt{at, drv.PullAfter(r.pullAt(at), c.Bias)})
@@ -160,7 +166,7 @@ func (r *Recording) Stop(after observe.Observation) *timeline.Timeline {
 func (r *Recording) StopAt(after observe.Observation, until time.Duration) *timeline.Timeline {
 	if r.trace != nil {
 		es, err := r.trace.Stop()
-		r.trace = nil
+		r.trace, r.traced = nil, err == nil
 		if err != nil {
 			r.Notes = append(r.Notes, err.Error())
 			r.tl.Sources = slices.DeleteFunc(r.tl.Sources, func(s timeline.Source) bool { return s == timeline.GPIOTrace })

@@ -45,6 +45,9 @@ type Rules struct {
 // drives it (gpiozero 1.6 on RPi.GPIO): a restart of it leaves the line floating meanwhile.
 const StartInputNoPull = "input-no-pull"
 
+// StartLowFirst is a tool that requests an output and sets its value afterwards: it drives the
+// line low for a moment before the level asked for.
+const StartLowFirst = "output-low-first"
 
 // Platform is what one kernel driver does with a line in each outcome.
 type Platform struct {
@@ -157,8 +160,8 @@ func (w raw) rules(file string, root *yaml.Node) (*Rules, error) {
 		}
 	}
 	for tool, start := range w.Starts {
-		if start != StartInputNoPull {
-			return nil, bad(start, "starts: tool %s: unknown start %q; want %s", tool, start, StartInputNoPull)
+		if start != StartInputNoPull && start != StartLowFirst {
+			return nil, bad(start, "starts: tool %s: unknown start %q; want %s or %s", tool, start, StartInputNoPull, StartLowFirst)
 		}
 		if r.Starts == nil {
 			r.Starts = map[string]string{}

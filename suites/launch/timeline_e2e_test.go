@@ -19,7 +19,9 @@ import (
 //     a sysfs export always does (held high), and only gpiolib's trace events see the drop;
 //   - drive-twice runs gpiohil drive's set-and-exit twice: the line drops between the two
 //     only by the driver's rule at the release that line info reports (no trace event marks
-//     it).
+//     it);
+//   - sysfs-low-first makes the line an output (low, sysfs's default) and then sets it high:
+//     a start-up glitch, which only the trace sees.
 const glitchProfiles = `name: sysfs-glitch
 description: a sysfs export set high that drops to low for a moment
 requires: [sh]
@@ -48,11 +50,30 @@ actions:
     command: [sh, -c, '"$0" drive --chip "$1" --mode exit "$2=$3" && "$0" drive --chip "$1" --mode exit "$2=$3"', "{{.Self}}", "{{.Chip}}", "{{.Offset}}", "{{.Value}}"]
 expect:
   set-output: {exit: released-output}
+---
+name: sysfs-low-first
+description: a sysfs export made an output (low), then set high
+requires: [sh]
+bench-kinds: [gpio-sim]
+actions:
+  set-output:
+    command:
+      - sh
+      - -c
+      - |
+        set -e
+        gpio=/sys/class/gpio/gpio{{.SysfsNumber}}
+        [ -d "$gpio" ] || echo {{.SysfsNumber}} > /sys/class/gpio/export
+        echo out > "$gpio/direction"
+        echo 1 > "$gpio/value"
+expect:
+  set-output: {exit: exported-output}
 `
 
 // Each timeline source can fail: a change injected into a pulse is caught, by gpiolib's trace
-// events (sysfs-glitch) and by line info with the driver's release rule (drive-twice), on
-// gpio-sim in the VM; gpiohil drive, run beside them, still gives one clean pulse. (The
+// events (sysfs-glitch, and sysfs-low-first's start) and by line info with the driver's
+// release rule (drive-twice), on gpio-sim in the VM; gpiohil drive, run beside them, still
+// gives one clean pulse. (The
 // emulated Pi's register witness is shown to catch one in TestWitnessJudgesAHandover.)
 func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 	vmtest.Require(t)
@@ -60,7 +81,7 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 	suitesBin := buildSuites(t, dir)
 	var files []string
 	for i, doc := range strings.Split(glitchProfiles, "---\n") {
-		f := filepath.Join(dir, []string{"sysfs-glitch.yaml", "drive-twice.yaml"}[i])
+		f := filepath.Join(dir, []string{"sysfs-glitch.yaml", "drive-twice.yaml", "sysfs-low-first.yaml"}[i])
 		if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -83,9 +104,13 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 		verdict vocab.Verdict
 		says    string
 	}{
-		"sysfs-glitch":  {vocab.NotMet, "2 pulses: driven high for "},
-		"drive-twice":   {vocab.NotMet, "2 pulses: driven high for "},
-		"gpiohil-drive": {vocab.Met, "a pulse: driven high for "},
+		"sysfs-glitch pulse":       {vocab.NotMet, "2 pulses: driven high for "},
+		"drive-twice pulse":        {vocab.NotMet, "2 pulses: driven high for "},
+		"gpiohil-drive pulse":      {vocab.Met, "a pulse: driven high for "},
+		"sysfs-low-first start-up": {vocab.NotMet, "glitch: driven low for "},
+		"sysfs-low-first pulse":    {vocab.Met, "held: driven high from "},
+		"gpiohil-drive start-up":   {vocab.Met, "clean: driven high at once"},
+		"sysfs-glitch start-up":    {vocab.Met, "clean: driven high at once"},
 	}
 	seen := 0
 	for _, su := range s.Suites {
@@ -95,7 +120,7 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 				continue
 			}
 			r := rs[0]
-			w, ok := want[r.Tool]
+			w, ok := want[r.Tool+" "+r.Shape]
 			if !ok {
 				continue
 			}
@@ -113,8 +138,8 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 	}
 }
 
-// Recording timelines changes no end-state verdict: the persistence and cleanup specs of
-// gpiohil drive and gpioset give the same verdicts, spec by spec, with and without them.
+// Recording timelines changes no end-state verdict: the persistence, cleanup and ownership
+// specs of every built-in tool give the same verdicts, spec by spec, with and without them.
 func TestTimelineChangesNoVerdict(t *testing.T) {
 	vmtest.Require(t)
 	dir := t.TempDir()
@@ -123,7 +148,7 @@ func TestTimelineChangesNoVerdict(t *testing.T) {
 		var out bytes.Buffer
 		junitFile := filepath.Join(t.TempDir(), "s.xml")
 		_, err := launch.Run(context.Background(), launch.Config{
-			Bench: vocab.BenchVM, VMs: 1, Profiles: []string{"gpiohil-drive", "libgpiod-v1"}, LabelFilter: "persistence || cleanup",
+			Bench: vocab.BenchVM, LabelFilter: "persistence || cleanup || ownership",
 			NoTimeline: noTimeline, JUnit: junitFile, Suites: suitesBin, Self: vmtest.Binary(t), Stdout: &out,
 		})
 		if err != nil {
@@ -151,7 +176,7 @@ func TestTimelineChangesNoVerdict(t *testing.T) {
 		return v
 	}
 	with, without := verdicts(false), verdicts(true)
-	if len(with) < 20 {
+	if len(with) < 100 {
 		t.Fatalf("only %d specs ran", len(with))
 	}
 	for name, v := range with {

@@ -42,7 +42,7 @@ func (m *Matrix) Timelines(col int) []TimelineRow {
 		if a.Tool != b.Tool {
 			return strings.Compare(a.Tool, b.Tool)
 		}
-		return strings.Compare(b.Shape, a.Shape) // pulse, then handover
+		return shapeOrder[a.Shape] - shapeOrder[b.Shape]
 	})
 	return out
 }
@@ -70,10 +70,14 @@ func (m *Matrix) SpecTimelines(col int) []SpecTimeline {
 	return out
 }
 
+// shapeOrder is the order of a tool's timeline rows.
+var shapeOrder = map[string]int{"pulse": 0, "start-up": 1, "handover": 2}
+
 // shapeWords name a timeline spec for people.
 var shapeWords = map[string]string{
 	"pulse":    "set and exit: how long was it driven?",
 	"handover": "restart (SIGTERM, then the same tool): steady?",
+	"start-up": "set: any other level first?",
 }
 
 // The waveform's size, in pixels.

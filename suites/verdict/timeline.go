@@ -22,6 +22,9 @@ const (
 	// ShapeHandover: a holding tool stopped as systemd stops a service and the next one
 	// started at once. Did the line stay steady, or what did it do in the gap?
 	ShapeHandover Shape = "handover"
+	// ShapeStartUp: a tool that sets the line. Did its request drive another level before the
+	// one asked for (an output requested first and set afterwards drives its default)?
+	ShapeStartUp Shape = "start-up"
 )
 
 // TimelineInput is what a timeline verdict is made from.
@@ -48,6 +51,9 @@ func (in TimelineInput) Answer() (timeline.Kind, string, timeline.State) {
 		}
 		return h.Kind(), h.Words(l, t.Clocked()), s
 	}
+	if in.Shape == ShapeStartUp {
+		return startUp(t, l)
+	}
 	ps := t.Pulses(l)
 	k := t.PulseKind(l)
 	var s timeline.State
@@ -64,6 +70,22 @@ func (in TimelineInput) Answer() (timeline.Kind, string, timeline.State) {
 	return k, w, s
 }
 
+// startUp is a start's answer: a glitch (another level driven first), clean, or unknown when
+// the level was not seen.
+func startUp(t *timeline.Timeline, l vocab.Level) (timeline.Kind, string, timeline.State) {
+	switch k := t.PulseKind(l); {
+	case k == timeline.KindUnknown:
+		return timeline.KindUnknown, "unknown: no source saw the level", timeline.State{}
+	case k == timeline.KindNever:
+		return timeline.KindUnknown, "unknown: the line was never driven " + l.Word(), timeline.State{}
+	}
+	if g := t.StartUp(l); len(g) > 0 {
+		return timeline.KindGlitch, fmt.Sprintf("glitch: driven %s for %s before %s", g[0].Level.Word(), t.Clocked().Len(g[0].To-g[0].From), l.Word()),
+			timeline.State{Direction: vocab.Output, Drive: vocab.Driven, Level: g[0].Level, Owner: vocab.OwnerUnknown}
+	}
+	return timeline.KindClean, "clean: driven " + l.Word() + " at once, no other level first", timeline.State{}
+}
+
 // Expect is what the rules make of the case on the platform: the kind of answer and, for a
 // pulse or a gap, the state the line is in after it.
 func (in TimelineInput) Expect() (timeline.Kind, timeline.State, *expect.Expectation, error) {
@@ -77,6 +99,12 @@ func (in TimelineInput) Expect() (timeline.Kind, timeline.State, *expect.Expecta
 	}
 	if after.Level == "" {
 		after.Level = vocab.LevelUnknown
+	}
+	if in.Shape == ShapeStartUp {
+		if in.Rules.Starts[in.Case.Tool] == expect.StartLowFirst {
+			return timeline.KindGlitch, timeline.State{Direction: vocab.Output, Drive: vocab.Driven, Level: vocab.Low, Owner: vocab.OwnerUnknown}, &exp, nil
+		}
+		return timeline.KindClean, timeline.State{}, &exp, nil
 	}
 	drives := after.Driving(vocab.LevelOf(in.Case.Value))
 	if in.Shape == ShapeHandover && drives && in.Rules.Starts[in.Case.Tool] == expect.StartInputNoPull {
@@ -103,6 +131,10 @@ func ExpectedWords(k timeline.Kind, after timeline.State) string {
 		return "gap: " + after.Word()
 	case timeline.KindPulse:
 		return "a pulse, then " + after.Word()
+	case timeline.KindGlitch:
+		return "glitch: " + after.Word() + " first"
+	case timeline.KindClean:
+		return "clean: no other level first"
 	}
 	return string(k)
 }
