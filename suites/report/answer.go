@@ -224,7 +224,7 @@ func (m *Matrix) measured(col int, tool string, rows []GridRow) Answer {
 		a.Says = append(a.Says, whenWords(labels[p])+": "+what)
 	}
 	if w, ok := m.Restart(col, tool); ok {
-		a.Says = append(a.Says, "Restarted as a service is (SIGTERM, then started again at once): "+w)
+		a.Says = append(a.Says, "Restarted at once after SIGTERM: "+w)
 		if strings.Contains(w, "was expected") {
 			notMet++
 		}

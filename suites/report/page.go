@@ -277,7 +277,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 <style>
 body{font-family:system-ui,sans-serif;margin:1.2em 2em;color:#222;font-size:14px}
 h1{font-size:20px;margin:0 0 .3em}h2{font-size:16px;margin:1.4em 0 .3em}
-ul.answers{margin:.2em 0 .8em;padding-left:1.2em;font-size:12.5px}ul.answers li{margin:.1em 0;line-height:1.2}
+ul.answers{margin:.2em 0 .8em;padding-left:1.2em;font-size:12px}ul.answers li{margin:.1em 0;line-height:1.2}
 .tool{font-weight:600}.pred{color:#555}.doubt{color:#8a5a00}.bad{color:#a00;font-weight:600}
 table{border-collapse:collapse;margin:.4em 0 1em}
 th,td{border:1px solid #ccc;padding:3px 6px;font-size:12.5px;text-align:left;vertical-align:top}

@@ -182,7 +182,7 @@ func waveLabel(t *timeline.Timeline) string {
 }
 
 // Restart is what a tool's handover says in the answer, without its durations (so platforms
-// that behave alike share an answer): "steady", "a gap, pulled low", "not measured".
+// that behave alike share an answer): "steady", "a gap, pulled low", "not known (...)".
 func (m *Matrix) Restart(col int, tool string) (string, bool) {
 	for _, r := range m.Timelines(col) {
 		if r.Tool != tool || r.Shape != "handover" {
@@ -192,10 +192,10 @@ func (m *Matrix) Restart(col int, tool string) (string, bool) {
 		var w string
 		switch kind {
 		case string(timeline.KindSteady):
-			w = "steady, driven throughout"
+			w = "steady"
 		case string(timeline.KindGap):
 			state, _, _ := strings.Cut(rest, " for ")
-			w = "a gap, " + state + ", before the new process drives it again"
+			w = "a gap, " + state
 		default:
 			w = "not known (" + r.Observed + ")"
 		}
