@@ -261,7 +261,8 @@ func check(s scenario) {
 	in := verdict.Input{Case: expect.Case{Tool: s.p.Name, Action: s.action, Ending: s.ending, Value: s.value, Bias: s.bias}, Rules: rules}
 	if err := trial.Usable(s.p, b.Kind()); err != nil {
 		in.Err = err
-		conclude(s, res, verdict.Judge(in), nil)
+		d := verdict.Judge(in)
+		conclude(s, res, d, nil, nil) // a skip or an infrastructure error: nothing ran
 		return
 	}
 	dut := line(dutName)
@@ -282,12 +283,15 @@ func check(s scenario) {
 			tr.After.Evidencef("timeline: %s", n)
 		}
 	}
-	conclude(s, res, verdict.Judge(in), tr)
+	d := verdict.Judge(in)
+	ran, detail := endState(tr, d)
+	conclude(s, res, d, ran, detail)
 }
 
 // conclude records a decision and ends the spec the way the decision says: a skip (with the
-// reason), an infrastructure error, a failure, or a pass.
-func conclude(s scenario, res junit.Result, d verdict.Decision, tr *trial.Result) {
+// reason), an infrastructure error, a failure, or a pass. ran says how the tool ended, detail
+// what the observation rests on; both are read only for an unknown or a failure.
+func conclude(s scenario, res junit.Result, d verdict.Decision, ran, detail func() string) {
 	d.Record(&res)
 	record(res)
 	switch d.Verdict {
@@ -296,15 +300,21 @@ func conclude(s scenario, res junit.Result, d verdict.Decision, tr *trial.Result
 	case vocab.Infrastructure:
 		infrastructure(errors.New(d.Reason))
 	case vocab.VerdictUnknown:
-		Skip(fmt.Sprintf("%s; observed: %s (evidence: %s)", d.Reason, res.Observed, strings.Join(tr.After.Evidence, "; ")))
+		Skip(fmt.Sprintf("%s; observed: %s (%s)", d.Reason, res.Observed, detail()))
 	case vocab.NotMet:
-		Fail(fmt.Sprintf("%s %s on %s (%s, outcome %s): %s\nobserved: %s\nexpected: %s\nevidence: %s",
-			s.p.Name, s.name(), d.Expectation.Platform, tr.Run.Status(), d.Expectation.Outcome, d.Reason,
-			res.Observed, d.Expected(), strings.Join(tr.After.Evidence, "; ")))
+		Fail(fmt.Sprintf("%s %s on %s (%s): %s\nobserved: %s\nexpected: %s\n%s",
+			s.p.Name, s.name(), d.Expectation.Platform, ran(), d.Reason, res.Observed, d.Expected(), detail()))
 	case vocab.Met, vocab.MetIndistinct:
 	default:
 		Fail(fmt.Sprintf("verdict %q has no handling in the suites", d.Verdict))
 	}
+}
+
+// endState says, for conclude, how an end-state spec's tool ended and what its observation
+// rests on.
+func endState(tr *trial.Result, d verdict.Decision) (ran, detail func() string) {
+	return func() string { return fmt.Sprintf("%s, outcome %s", tr.Run.Status(), d.Expectation.Outcome) },
+		func() string { return "evidence: " + strings.Join(tr.After.Evidence, "; ") }
 }
 
 // seen guards the uniqueness of full spec names, on which CI history keys.

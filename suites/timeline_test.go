@@ -13,7 +13,6 @@ import (
 	"github.com/gpiohil/gpiohil/harness/trial"
 	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/expect"
-	"github.com/gpiohil/gpiohil/suites/junit"
 	"github.com/gpiohil/gpiohil/suites/verdict"
 )
 
@@ -71,7 +70,7 @@ func checkTimeline(s scenario) {
 	if err := trial.Usable(s.p, b.Kind()); err != nil {
 		in.Err = err
 		d, _ := verdict.JudgeTimeline(in)
-		concludeTimeline(s, res, d, nil)
+		conclude(s, res, d, nil, nil) // a skip or an infrastructure error: nothing ran
 		return
 	}
 	dut := line(dutName)
@@ -104,31 +103,20 @@ func checkTimeline(s scenario) {
 			res.Observation.Evidencef("timeline: %s", n)
 		}
 	}
-	concludeTimeline(s, res, d, notes)
+	conclude(s, res, d, func() string { return fmt.Sprintf("%s, outcome %s", s.shape, d.Outcome()) },
+		func() string { return "timeline notes: " + orNone(strings.Join(notes, "; ")) })
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // restore gives the line back as input with no bias after a spec.
 func restore(l bench.Line) {
 	if err := b.Restore(l); err != nil {
 		Fail(fmt.Sprintf("restoring %s: %v", l, err))
-	}
-}
-
-func concludeTimeline(s scenario, res junit.Result, d verdict.Decision, notes []string) {
-	d.Record(&res)
-	record(res)
-	switch d.Verdict {
-	case vocab.Skipped:
-		Skip(d.Reason)
-	case vocab.Infrastructure:
-		infrastructure(fmt.Errorf("%s", d.Reason))
-	case vocab.VerdictUnknown:
-		Skip(fmt.Sprintf("%s; observed: %s", d.Reason, res.Observed))
-	case vocab.NotMet:
-		Fail(fmt.Sprintf("%s %s on %s: %s\nobserved: %s\nexpected: %s\nnotes: %s",
-			s.p.Name, s.name(), d.Expectation.Platform, d.Reason, res.Observed, d.Expected(), strings.Join(notes, "; ")))
-	case vocab.Met, vocab.MetIndistinct:
-	default:
-		Fail(fmt.Sprintf("verdict %q has no handling in the suites", d.Verdict))
 	}
 }

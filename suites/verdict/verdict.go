@@ -144,6 +144,14 @@ func (d Decision) Expected() string {
 	return d.Expectation.String()
 }
 
+// Outcome is the outcome the expectation rests on, "" when none is known.
+func (d Decision) Outcome() vocab.Outcome {
+	if d.Expectation == nil {
+		return ""
+	}
+	return d.Expectation.Outcome
+}
+
 // Record writes the decision into a spec's result.
 func (d Decision) Record(r *junit.Result) {
 	r.Verdict, r.Expected, r.Note = d.Verdict, d.Expected(), d.Note()
