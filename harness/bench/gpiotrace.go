@@ -47,7 +47,7 @@ var tracer struct {
 //
 // The kernel keeps the events in its ring buffer, so nothing is lost while the recording
 // runs; they are read when it stops. It needs root, and a kernel with CONFIG_FTRACE
-// (gpiohil's VM kernel has it; Debian's and Raspberry Pi OS's kernels too). One recording
+// (gpiohil's VM kernel has it, and Debian's arm64 kernel on the emulated Pis). One recording
 // runs at a time.
 type GPIOTrace struct {
 	gpio    int
@@ -78,7 +78,7 @@ func TraceGPIO(l Line) (*GPIOTrace, error) {
 		return nil, err
 	}
 	tracer.busy = true
-	t.started = monotonic()
+	t.started = Monotonic()
 	return t, nil
 }
 
@@ -266,12 +266,11 @@ func writeTrace(file, value string) error {
 	return nil
 }
 
-// monotonic is CLOCK_MONOTONIC now, the clock of the kernel's line-info and trace events.
-func monotonic() time.Duration {
+// Monotonic is CLOCK_MONOTONIC now, the clock of the kernel's line-info, edge and trace events.
+func Monotonic() time.Duration {
 	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		panic(err) // CLOCK_MONOTONIC exists on every Linux
+	}
 	return time.Duration(ts.Nano())
 }
-
-// Monotonic is CLOCK_MONOTONIC now.
-func Monotonic() time.Duration { return monotonic() }

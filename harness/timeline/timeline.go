@@ -237,7 +237,6 @@ func (s State) same(o State) bool {
 type Span struct {
 	From, To time.Duration
 	State    State
-	Events   int    // the events folded into its start
 	By       string // what the last event at its start said: what made the line so
 }
 
@@ -253,13 +252,12 @@ func (t *Timeline) Spans() []Span {
 	for _, e := range t.Events {
 		st = st.apply(e)
 		if n := len(out); n > 0 && out[n-1].State.same(st) {
-			out[n-1].Events++
 			continue
 		}
 		if n := len(out); n > 0 {
 			out[n-1].To = e.At
 		}
-		out = append(out, Span{From: e.At, To: t.End, State: st, Events: 1, By: string(e.Source) + ": " + e.What})
+		out = append(out, Span{From: e.At, To: t.End, State: st, By: string(e.Source) + ": " + e.What})
 	}
 	return out
 }

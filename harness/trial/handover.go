@@ -2,6 +2,7 @@ package trial
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -129,7 +130,7 @@ func holdSpec(b bench.Bench, l bench.Line, p *profile.Profile, c Case) (runner.S
 	}
 	argv, err := p.Command(vocab.Hold, Vars(l, c.Value, c.Bias))
 	if err != nil {
-		if errorsIsUnsupported(err) {
+		if errors.Is(err, profile.ErrUnsupported) {
 			return runner.Spec{}, &SkipError{Reason: err.Error()}
 		}
 		return runner.Spec{}, err

@@ -274,5 +274,3 @@ func orNone(s string) string {
 	}
 	return s
 }
-
-func errorsIsUnsupported(err error) bool { return errors.Is(err, profile.ErrUnsupported) }

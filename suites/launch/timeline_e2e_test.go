@@ -12,6 +12,7 @@ import (
 	"github.com/gpiohil/gpiohil/harness/vocab"
 	"github.com/gpiohil/gpiohil/suites/junit"
 	"github.com/gpiohil/gpiohil/suites/launch"
+	"github.com/gpiohil/gpiohil/suites/report"
 )
 
 // Tools that put an extra change on the line, each seen by one source of the timeline only:
@@ -68,6 +69,17 @@ actions:
         echo 1 > "$gpio/value"
 expect:
   set-output: {exit: exported-output}
+---
+name: drive-said-steady
+description: gpiohil drive's hold, with the wrong expectation that its release keeps the line driven
+requires: ["{{.Self}}"]
+bench-kinds: [gpio-sim]
+actions:
+  hold:
+    command: ["{{.Self}}", drive, --chip, "{{.Chip}}", --mode, hold, "{{.Offset}}={{.Value}}"]
+    ready: ready
+expect:
+  hold: {sigint: exported-output, sigterm: exported-output, sigkill: exported-output, parent-death: exported-output}
 `
 
 // Each timeline source can fail: a change injected into a pulse is caught, by gpiolib's trace
@@ -81,7 +93,7 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 	suitesBin := buildSuites(t, dir)
 	var files []string
 	for i, doc := range strings.Split(glitchProfiles, "---\n") {
-		f := filepath.Join(dir, []string{"sysfs-glitch.yaml", "drive-twice.yaml", "sysfs-low-first.yaml"}[i])
+		f := filepath.Join(dir, []string{"sysfs-glitch.yaml", "drive-twice.yaml", "sysfs-low-first.yaml", "drive-said-steady.yaml"}[i])
 		if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +102,7 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 	var out bytes.Buffer
 	junitFile := filepath.Join(dir, "s.xml")
 	_, err := launch.Run(context.Background(), launch.Config{
-		Bench: vocab.BenchVM, VMs: 1, Profiles: append(files, "gpiohil-drive"), LabelFilter: "timeline && action:set-output",
+		Bench: vocab.BenchVM, VMs: 1, Profiles: append(files, "gpiohil-drive"), LabelFilter: "timeline && (action:set-output || tool:drive-said-steady || tool:gpiohil-drive)",
 		JUnit: junitFile, Suites: suitesBin, Self: vmtest.Binary(t), Stdout: &out,
 	})
 	if err != nil {
@@ -111,6 +123,10 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 		"sysfs-low-first pulse":    {vocab.Met, "held: driven high from "},
 		"gpiohil-drive start-up":   {vocab.Met, "clean: driven high at once"},
 		"sysfs-glitch start-up":    {vocab.Met, "clean: driven high at once"},
+		// A handover judged against a wrong expectation (the release keeps the line driven)
+		// is not met; the same handover of gpiohil drive, rightly expected, is met.
+		"drive-said-steady handover": {vocab.NotMet, "gap: pulled low for "},
+		"gpiohil-drive handover":     {vocab.Met, "gap: pulled low for "},
 	}
 	seen := 0
 	for _, su := range s.Suites {
@@ -134,7 +150,14 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 		}
 	}
 	if seen != len(want) {
-		t.Errorf("%d of the %d pulse specs were in the report\n%s", seen, len(want), out.String())
+		t.Errorf("%d of the %d timeline specs were in the report\n%s", seen, len(want), out.String())
+	}
+	m, err := report.FromFiles([]string{junitFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, ok := m.Restart(0, "drive-said-steady"); !ok || w != "a gap, pulled low, where steady was expected" {
+		t.Errorf("the restart answer for drive-said-steady is %q (%v); want the gap, and the steady that was expected", w, ok)
 	}
 }
 

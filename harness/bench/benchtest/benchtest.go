@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/warthog618/go-gpiocdev"
-	"golang.org/x/sys/unix"
+
+	"github.com/gpiohil/gpiohil/harness/bench"
 )
 
 // MarkerWait bounds the wait for a marker: the kernel queues its event within the request and
@@ -26,13 +27,7 @@ const (
 )
 
 // Monotonic is CLOCK_MONOTONIC, the clock of the kernel's line-info and edge event timestamps.
-func Monotonic() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
-		panic(err)
-	}
-	return time.Duration(ts.Nano())
-}
+func Monotonic() time.Duration { return bench.Monotonic() }
 
 // Mark returns a reading of CLOCK_MONOTONIC that the kernel's timestamp of anything done after
 // Mark returns exceeds, and of anything done before does not: it waits for the clock to move
