@@ -51,6 +51,10 @@
 // pigpio): those show as free. Where the probe's reads fit several states, every field that
 // differs between them is Unknown and the evidence says why.
 //
+// While a tool runs, the bench also watches the partner's edges (WatchEdges, a
+// bench.EdgeWatcher): every change of the wire's level, with the kernel's timestamp, for the
+// spec's timeline. The watch ends before the observation's probe touches the partner.
+//
 // In the VM lane the same code runs against a simulated wire on gpio-sim (package wire), with
 // the wire itself as the Settler.
 package loopback

@@ -78,19 +78,43 @@ func (b *GPIOSim) PullAfter(p vocab.Pull, bias vocab.Bias) vocab.Pull {
 	return biasPull(p, bias)
 }
 
-// AtRelease implements Driver: with persist_gpio_outputs off, pinctrl-bcm2835 makes a released
-// GPIO an input (bcm2835_pmx_free), which its pull then sets; with it on, it leaves the pin.
-func (b *EmulatedPi) AtRelease(p vocab.Pull) (timeline.Event, bool) {
-	if b.plat.Persist == vocab.PersistOn {
+// PinctrlRules is the release semantics of the Raspberry Pi's pin controllers (pinctrl-bcm2835,
+// and pinctrl-rp1 on a Pi 5), which keep a pin's pull registers across every request: with
+// persist_gpio_outputs off a released GPIO becomes an input (bcm2835_pmx_free), which its
+// pull then sets; with it on the pin is left as it was. Persist unset (a kernel without the
+// parameter) is taken as off, mainline's behaviour before it existed.
+type PinctrlRules struct {
+	Label   string // the chip's label, for the words
+	Persist vocab.Persist
+}
+
+// AtRelease implements Driver.
+func (d PinctrlRules) AtRelease(p vocab.Pull) (timeline.Event, bool) {
+	if d.Persist == vocab.PersistOn {
 		return timeline.Event{}, false
 	}
-	return pulledBy(p, fmt.Sprintf("%s's free with persist_gpio_outputs off: the pin to input (pull %s)", b.label, p)), true
+	return pulledBy(p, fmt.Sprintf("%s's free with persist_gpio_outputs off: the pin to input (pull %s)", d.Label, p)), true
 }
 
 // AtInput implements Driver.
-func (b *EmulatedPi) AtInput(p vocab.Pull) timeline.Event {
+func (d PinctrlRules) AtInput(p vocab.Pull) timeline.Event {
 	return pulledBy(p, fmt.Sprintf("input, pull %s", p))
 }
 
 // PullAfter implements Driver: every bias request sets the pull registers; as-is leaves them.
-func (b *EmulatedPi) PullAfter(p vocab.Pull, bias vocab.Bias) vocab.Pull { return biasPull(p, bias) }
+func (d PinctrlRules) PullAfter(p vocab.Pull, bias vocab.Bias) vocab.Pull { return biasPull(p, bias) }
+
+func (b *EmulatedPi) rules() PinctrlRules {
+	return PinctrlRules{Label: b.label, Persist: b.plat.Persist}
+}
+
+// AtRelease implements Driver with pinctrl-bcm2835's rules.
+func (b *EmulatedPi) AtRelease(p vocab.Pull) (timeline.Event, bool) { return b.rules().AtRelease(p) }
+
+// AtInput implements Driver.
+func (b *EmulatedPi) AtInput(p vocab.Pull) timeline.Event { return b.rules().AtInput(p) }
+
+// PullAfter implements Driver.
+func (b *EmulatedPi) PullAfter(p vocab.Pull, bias vocab.Bias) vocab.Pull {
+	return b.rules().PullAfter(p, bias)
+}

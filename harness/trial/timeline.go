@@ -22,7 +22,8 @@ type Recording struct {
 	l      bench.Line
 	zero   time.Duration
 	trace  *bench.GPIOTrace
-	traced bool // the gpio trace was recorded (and stopped)
+	traced bool        // the gpio trace was recorded (and stopped)
+	edges  bench.Edges // a loopback partner's edges, on a rig
 	tl     *timeline.Timeline
 	// pulls is the line's pull over time, as the driver's rules follow it from the requests'
 	// biases: what an input or a released line reads.
@@ -61,6 +62,14 @@ func Record(b bench.Bench, l bench.Line, before observe.Observation, emulated bo
 	}
 	if _, ok := b.(bench.Driver); ok {
 		r.tl.Watched(timeline.Driver)
+	}
+	if ew, ok := b.(bench.EdgeWatcher); ok {
+		if r.edges, err = ew.WatchEdges(l); err != nil {
+			r.Notes = append(r.Notes, fmt.Sprintf("partner edges: not recorded (%v)", err))
+			r.edges = nil
+		} else {
+			r.tl.Watched(timeline.Partner)
+		}
 	}
 	return r
 }
@@ -153,6 +162,10 @@ func (r *Recording) Abandon() {
 		r.trace.Stop()
 		r.trace = nil
 	}
+	if r.edges != nil {
+		r.edges.Stop()
+		r.edges = nil
+	}
 }
 
 // Stop ends the recording with the observation after, made now, and returns the timeline. What
@@ -179,6 +192,21 @@ func (r *Recording) StopAt(after observe.Observation, until time.Duration) *time
 				e.Drive, e.Level = d.Drive, d.Level
 				e.What += "; " + d.What
 			}
+			if until == 0 || e.At <= until {
+				r.tl.Add(e)
+			}
+		}
+	}
+	if r.edges != nil {
+		// Added after the trace's events: an edge of the same clock tick is its effect.
+		es, notes, err := r.edges.Stop()
+		r.edges = nil
+		r.Notes = append(r.Notes, notes...)
+		if err != nil {
+			r.Notes = append(r.Notes, err.Error())
+		}
+		for _, e := range es {
+			e.At -= r.zero
 			if until == 0 || e.At <= until {
 				r.tl.Add(e)
 			}

@@ -293,6 +293,44 @@ func (w *Wire) Settle() error {
 	}
 }
 
+// Disturb forces the wire that line is on to level, as a glitch coupled onto the board would,
+// until the returned function is called; both settle the wire before they return. It is for
+// tests that inject a change only the wire sees: no kernel event says so, and the ends' own
+// drivers are not counted as fighting it.
+func (w *Wire) Disturb(line string, level int) (undo func() error, err error) {
+	w.state.Lock()
+	var n *net
+	for _, x := range w.nets {
+		if slices.Contains(x.ends, line) {
+			n = x
+		}
+	}
+	if n == nil {
+		w.state.Unlock()
+		return nil, fmt.Errorf("jumper: disturb %s: no such end", line)
+	}
+	force, stuck := n.force, n.stuck
+	n.force, n.stuck = &level, true
+	for _, name := range n.ends {
+		w.ends[name].dirty = true
+	}
+	w.state.Unlock()
+	undo = func() error {
+		w.state.Lock()
+		n.force, n.stuck = force, stuck
+		for _, name := range n.ends {
+			w.ends[name].dirty = true
+		}
+		w.state.Unlock()
+		return w.Settle()
+	}
+	if err := w.Settle(); err != nil {
+		undo()
+		return nil, err
+	}
+	return undo, nil
+}
+
 // Contentions lists every contention so far.
 func (w *Wire) Contentions() []Contention {
 	w.mu.Lock()

@@ -76,6 +76,7 @@ type hold struct {
 	output bool
 	value  int
 	bias   vocab.Bias
+	edges  bool // edge detection is on (an EdgeWatch)
 }
 
 // Interlock requests rig lines for the harness and refuses what could harm the board.
@@ -87,11 +88,15 @@ type Interlock struct {
 	touched  map[string]bool
 	closed   bool
 	consumer string
+
+	// wmu guards watches apart from mu: the edge handler takes it from gpiocdev's goroutine.
+	wmu     sync.Mutex
+	watches map[string]*EdgeWatch
 }
 
 // New returns an interlock over the rig's lines. It requests nothing yet.
 func New(cfg Config) *Interlock {
-	il := &Interlock{cfg: cfg, partner: map[string]string{}, held: map[string]*hold{}, touched: map[string]bool{}, consumer: cfg.Consumer}
+	il := &Interlock{cfg: cfg, partner: map[string]string{}, held: map[string]*hold{}, touched: map[string]bool{}, consumer: cfg.Consumer, watches: map[string]*EdgeWatch{}}
 	if il.consumer == "" {
 		il.consumer = bench.Consumer
 	}
@@ -177,13 +182,18 @@ func (il *Interlock) Input(name string, bias vocab.Bias) error {
 		return err
 	}
 	if h := il.held[name]; h != nil {
+		if err := il.endWatch(name, "gpiohil set its bias"); err != nil {
+			return err
+		}
 		if err := h.req.Reconfigure(gpiocdev.AsInput, b); err != nil {
 			return fmt.Errorf("reconfigure %s as input %s: %w", l, bias, err)
 		}
 		h.output, h.bias = false, bias
 		return nil
 	}
-	req, err := il.request(l, gpiocdev.AsInput, b)
+	// Every held input can have its edges watched (WatchEdges) without a new request, which
+	// would leave it unheld for a moment: the handler is given now, edge detection stays off.
+	req, err := il.request(l, gpiocdev.AsInput, b, gpiocdev.WithEventHandler(il.onEdge(name)))
 	if err != nil {
 		return err
 	}
@@ -204,6 +214,9 @@ func (il *Interlock) Output(name string, value int) error {
 		return err
 	}
 	if h := il.held[name]; h != nil {
+		if err := il.endWatch(name, "gpiohil drove it"); err != nil {
+			return err
+		}
 		if err := h.req.Reconfigure(gpiocdev.AsOutput(value)); err != nil {
 			return fmt.Errorf("reconfigure %s as output %d: %w", l, value, err)
 		}
@@ -252,9 +265,13 @@ func (il *Interlock) release(name string) error {
 	if h == nil {
 		return nil
 	}
+	werr := il.endWatch(name, "gpiohil released it")
 	delete(il.held, name)
 	rerr := h.req.Reconfigure(gpiocdev.AsInput, gpiocdev.WithBiasDisabled)
 	cerr := h.req.Close()
+	if werr != nil {
+		return werr
+	}
 	if rerr != nil {
 		return fmt.Errorf("restore %s to input with bias disabled: %w", name, rerr)
 	}
@@ -297,10 +314,11 @@ func (il *Interlock) Apply(name string, s bench.State) error {
 		return fmt.Errorf("safety: apply %s to %s: direction %q: want input or output", s, name, s.Direction)
 	}
 	if h := il.held[name]; h != nil {
+		werr := il.endWatch(name, "gpiohil set it")
 		delete(il.held, name)
 		rerr := h.req.Reconfigure(dir, b)
 		cerr := h.req.Close()
-		return errors.Join(rerr, cerr)
+		return errors.Join(werr, rerr, cerr)
 	}
 	req, err := il.request(l, dir, b)
 	if err != nil {
