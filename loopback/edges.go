@@ -80,3 +80,20 @@ var (
 	_ bench.EdgeWatcher = (*Bench)(nil)
 	_ bench.Driver      = (*Bench)(nil)
 )
+
+// FollowPartner holds l's partner as an input with bias disabled and watches its edges, without
+// the wiring check, for `gpiohil watch --rig`: the check requests l, and watching must not.
+// The watch's Edges grow as edges come; an open jumper shows none.
+func (b *Bench) FollowPartner(l bench.Line) (*safety.EdgeWatch, error) {
+	if _, err := b.Line(l.Name); err != nil {
+		return nil, err
+	}
+	p, _ := b.rig.PairOf(l.Name)
+	if err := b.bad[p.Partner]; err != nil {
+		return nil, fmt.Errorf("watch %s from its partner %s: %w", l.Name, p.Partner, err)
+	}
+	if err := b.il.Input(p.Partner, vocab.BiasDisabled); err != nil {
+		return nil, fmt.Errorf("watch %s: hold its partner %s as an input: %w", l.Name, p.Partner, err)
+	}
+	return b.il.WatchEdges(p.Partner)
+}

@@ -32,9 +32,9 @@ var ErrNoGPIOTrace = errors.New("no gpio trace events")
 // emulation costs more than the specs.
 var tracer struct {
 	sync.Mutex
-	pipe int  // trace_pipe, non-blocking; 0 while off
-	gpio int  // the filter's line
-	busy bool // a recording runs
+	pipe   int    // trace_pipe, non-blocking; 0 while off
+	filter string // the events' filter: the lines they are for
+	busy   bool   // a recording or a follow runs
 }
 
 // GPIOTrace records gpiolib's trace events of one line: gpio_direction (every direction the
@@ -69,12 +69,10 @@ func TraceGPIO(l Line) (*GPIOTrace, error) {
 		return nil, errors.New("gpio trace: another recording runs")
 	}
 	t := &GPIOTrace{gpio: base + l.Offset, line: l}
-	if tracer.pipe == 0 || tracer.gpio != t.gpio {
-		if err := enableGPIOTrace(t.gpio); err != nil {
-			return nil, err
-		}
+	if err := enableGPIOTrace([]int{t.gpio}); err != nil {
+		return nil, err
 	}
-	if _, err := drainPipe(-1); err != nil { // what came before is not this recording's
+	if _, err := drainPipe(nil); err != nil { // what came before is not this recording's
 		return nil, err
 	}
 	tracer.busy = true
@@ -82,12 +80,20 @@ func TraceGPIO(l Line) (*GPIOTrace, error) {
 	return t, nil
 }
 
-// enableGPIOTrace switches the gpio events on, filtered to gpio. Called with tracer held.
-func enableGPIOTrace(gpio int) error {
+// enableGPIOTrace switches the gpio events on, filtered to gpios, unless they already are.
+// Called with tracer held.
+func enableGPIOTrace(gpios []int) error {
+	var fs []string
+	for _, g := range gpios {
+		fs = append(fs, fmt.Sprintf("gpio == %d", g))
+	}
+	filter := strings.Join(fs, " || ")
+	if tracer.pipe != 0 && tracer.filter == filter {
+		return nil
+	}
 	if err := mountTracefs(); err != nil {
 		return err
 	}
-	filter := fmt.Sprintf("gpio == %d", gpio)
 	for _, s := range []struct{ file, value string }{
 		{"trace_clock", "mono"},
 		{"events/gpio/gpio_value/filter", filter},
@@ -107,7 +113,7 @@ func enableGPIOTrace(gpio int) error {
 		}
 		tracer.pipe = fd
 	}
-	tracer.gpio = gpio
+	tracer.filter = filter
 	return nil
 }
 
@@ -123,10 +129,10 @@ func DisableGPIOTrace() error {
 	return writeTrace("events/gpio/enable", "0")
 }
 
-// drainPipe reads every event waiting in trace_pipe and returns those of gpio (none when gpio
-// is negative). Called with tracer held.
-func drainPipe(gpio int) ([]timeline.Event, error) {
-	var es []timeline.Event
+// drainPipe reads every event waiting in trace_pipe and returns those of the gpios in want
+// (none for nil). Called with tracer held.
+func drainPipe(want map[int]bool) ([]TracedEvent, error) {
+	var es []TracedEvent
 	var pending []byte
 	buf := make([]byte, 64<<10)
 	for {
@@ -140,15 +146,15 @@ func drainPipe(gpio int) ([]timeline.Event, error) {
 				}
 				line := string(pending[:i])
 				pending = pending[i+1:]
-				if gpio < 0 {
+				if want == nil {
 					continue
 				}
-				e, ok, perr := ParseGPIOTrace(line, gpio)
+				gpio, e, ok, perr := parseTrace(line)
 				if perr != nil {
 					return nil, perr
 				}
-				if ok {
-					es = append(es, e)
+				if ok && want[gpio] {
+					es = append(es, TracedEvent{GPIO: gpio, Event: e})
 				}
 			}
 		}
@@ -174,17 +180,87 @@ func (t *GPIOTrace) Stop() ([]timeline.Event, error) {
 	if tracer.pipe == 0 {
 		return nil, errors.New("gpio trace: switched off while recording")
 	}
-	all, err := drainPipe(t.gpio)
+	all, err := drainPipe(map[int]bool{t.gpio: true})
 	if err != nil {
 		return nil, fmt.Errorf("gpio trace of %s: %w", t.line, err)
 	}
 	var es []timeline.Event
 	for _, e := range all {
 		if e.At >= t.started-time.Millisecond {
-			es = append(es, e)
+			es = append(es, e.Event)
 		}
 	}
 	return es, nil
+}
+
+// TracedEvent is one gpio trace event and the global GPIO number it is for.
+type TracedEvent struct {
+	GPIO int
+	timeline.Event
+}
+
+// TraceFollow follows gpiolib's trace events of several lines as they happen, for people
+// watching lines (gpiohil watch). It holds the process's trace as a recording does: no
+// recording runs beside it.
+type TraceFollow struct {
+	gpios  map[int]bool
+	closed bool
+}
+
+// FollowGPIOTrace switches the gpio trace events on for ls (one chip's or several) and returns
+// a follower; Close switches them off again.
+func FollowGPIOTrace(ls []Line) (*TraceFollow, error) {
+	f := &TraceFollow{gpios: map[int]bool{}}
+	var gpios []int
+	for _, l := range ls {
+		base, err := SysfsBase(l.Chip)
+		if err != nil {
+			return nil, fmt.Errorf("%w for %s: its global GPIO number is not known: %v", ErrNoGPIOTrace, l, err)
+		}
+		f.gpios[base+l.Offset] = true
+		gpios = append(gpios, base+l.Offset)
+	}
+	tracer.Lock()
+	defer tracer.Unlock()
+	if tracer.busy {
+		return nil, errors.New("gpio trace: a recording runs")
+	}
+	if err := enableGPIOTrace(gpios); err != nil {
+		return nil, err
+	}
+	if _, err := drainPipe(nil); err != nil {
+		return nil, err
+	}
+	tracer.busy = true
+	return f, nil
+}
+
+// Read returns the events since the last Read (or the start), At on CLOCK_MONOTONIC.
+func (f *TraceFollow) Read() ([]TracedEvent, error) {
+	tracer.Lock()
+	defer tracer.Unlock()
+	if f.closed || tracer.pipe == 0 {
+		return nil, errors.New("gpio trace: not followed")
+	}
+	return drainPipe(f.gpios)
+}
+
+// GPIO is the global GPIO number of l, as trace events name it.
+func (f *TraceFollow) GPIO(l Line) (int, error) {
+	base, err := SysfsBase(l.Chip)
+	return base + l.Offset, err
+}
+
+// Close stops following and switches the events off.
+func (f *TraceFollow) Close() error {
+	tracer.Lock()
+	if f.closed {
+		tracer.Unlock()
+		return nil
+	}
+	f.closed, tracer.busy = true, false
+	tracer.Unlock()
+	return DisableGPIOTrace()
 }
 
 // traceLine is one event of the trace file, e.g.
@@ -197,23 +273,30 @@ var traceLine = regexp.MustCompile(`\s(\d+)\.(\d{6}): (gpio_value|gpio_direction
 // is not a gpio event of gpio (comments, other lines, a read of the value). A gpio event that
 // does not parse is an error.
 func ParseGPIOTrace(s string, gpio int) (timeline.Event, bool, error) {
+	n, e, ok, err := parseTrace(s)
+	if !ok || err != nil || n != gpio {
+		return timeline.Event{}, false, err
+	}
+	return e, true, nil
+}
+
+// parseTrace reads one line of the trace file: the global GPIO number and its event.
+func parseTrace(s string) (gpio int, _ timeline.Event, _ bool, _ error) {
 	if strings.HasPrefix(s, "#") || !strings.Contains(s, ": gpio_") {
-		return timeline.Event{}, false, nil
+		return 0, timeline.Event{}, false, nil
 	}
 	m := traceLine.FindStringSubmatch(s)
 	if m == nil {
-		return timeline.Event{}, false, fmt.Errorf("a gpio event that does not parse: %q", s)
+		return 0, timeline.Event{}, false, fmt.Errorf("a gpio event that does not parse: %q", s)
 	}
-	if n, _ := strconv.Atoi(m[4]); n != gpio {
-		return timeline.Event{}, false, nil
-	}
+	gpio, _ = strconv.Atoi(m[4])
 	sec, _ := strconv.ParseInt(m[1], 10, 64)
 	usec, _ := strconv.ParseInt(m[2], 10, 64)
 	e := timeline.Event{At: time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, Source: timeline.GPIOTrace}
 	switch m[3] {
 	case "gpio_value":
 		if m[5] != "set" {
-			return timeline.Event{}, false, nil // a read changes nothing
+			return gpio, timeline.Event{}, false, nil // a read changes nothing
 		}
 		e.What = "gpio_value set " + m[6]
 		switch m[6] {
@@ -222,12 +305,12 @@ func ParseGPIOTrace(s string, gpio int) (timeline.Event, bool, error) {
 		case "1":
 			e.Latch = vocab.High
 		default:
-			return timeline.Event{}, false, fmt.Errorf("gpio_value %q: want 0 or 1", m[6])
+			return gpio, timeline.Event{}, false, fmt.Errorf("gpio_value %q: want 0 or 1", m[6])
 		}
 	case "gpio_direction":
 		e.What = "gpio_direction " + m[5] + " " + m[6]
 		if m[6] != "(0)" { // the driver refused it: nothing changed
-			return e, true, nil
+			return gpio, e, true, nil
 		}
 		switch m[5] {
 		case "out":
@@ -235,10 +318,10 @@ func ParseGPIOTrace(s string, gpio int) (timeline.Event, bool, error) {
 		case "in":
 			e.Direction, e.Drive, e.Level = vocab.Input, vocab.DriveUnknown, vocab.LevelUnknown
 		default:
-			return timeline.Event{}, false, fmt.Errorf("gpio_direction %q: want in or out", m[5])
+			return gpio, timeline.Event{}, false, fmt.Errorf("gpio_direction %q: want in or out", m[5])
 		}
 	}
-	return e, true, nil
+	return gpio, e, true, nil
 }
 
 // mountTracefs mounts tracefs at Tracefs unless the gpio events are already there.

@@ -32,6 +32,7 @@ func TestRecordingFromLineInfoAndTheDriver(t *testing.T) {
 		{Kind: bench.Requested, At: t0 + 2*ms, Direction: vocab.Output, Bias: vocab.BiasPullUp, Consumer: "tool"},
 		{Kind: bench.Released, At: t0 + 5*ms, Direction: vocab.Output, Bias: vocab.BiasAsIs},
 	})
+	time.Sleep(6 * ms) // the observation after comes after the release
 	tl := r.Stop(observed(vocab.PullUp))
 	var states []string
 	for _, s := range tl.Spans() {
