@@ -89,8 +89,9 @@ const (
 // Waveform draws a timeline as a small SVG: the level over time, solid where driven, dashed
 // where a pull sets it, a grey band where nothing saw it; a band under it while a process held
 // the line; ticks at the harness's marks (hover for what each is). Time runs left to right,
-// linearly from the first event to the end, but every stretch is at least 2 px wide so that a
-// short pulse stays visible; the tooltips give each stretch's length.
+// in proportion from the first event to the end, but every stretch is at least 2 px wide so
+// that a short pulse stays visible (the others give up the room); the tooltips give each
+// stretch's length.
 func Waveform(t *timeline.Timeline) template.HTML {
 	if t == nil || len(t.Events) == 0 {
 		return ""
@@ -99,23 +100,18 @@ func Waveform(t *timeline.Timeline) template.HTML {
 	if len(spans) == 0 {
 		return ""
 	}
-	t0, t1 := spans[0].From, t.End
-	if t1 <= t0 {
-		t1 = t0 + time.Millisecond
-	}
-	x := func(d time.Duration) float64 { return 2 + float64(waveW-4)*float64(d-t0)/float64(t1-t0) }
+	t0 := spans[0].From
+	lay := layout(spans, t0, t.End)
+	x := lay.x
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="wave" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`,
 		waveW, waveH, waveW, waveH, template.HTMLEscapeString(waveLabel(t)))
 	prevY := -1.0
-	for _, s := range spans {
-		if s.Len() == 0 && s.State.Drive != vocab.Driven { // a step of one instant: only a pulse that short is drawn
+	for i, s := range spans {
+		if instant(spans, i) {
 			continue
 		}
-		x0, x1 := x(s.From), x(s.To)
-		if x1-x0 < 2 {
-			x1 = x0 + 2
-		}
+		x0, x1 := lay.x0[i], lay.x1[i]
 		tip := template.HTMLEscapeString(fmt.Sprintf("+%s: %s for %s", timeline.Duration(s.From-t0, false), s.State.Word(), t.Clocked().Len(s.Len())))
 		if s.State.Owner == vocab.Used {
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="3" fill="#9bb7d4"><title>held by a process</title></rect>`, x0, waveH-4, x1-x0)
@@ -156,6 +152,85 @@ func Waveform(t *timeline.Timeline) template.HTML {
 	return template.HTML(b.String())
 }
 
+// waveLayout places a waveform's spans left to right: widths in proportion to their lengths,
+// but each drawn one at least minSpan px, the rest shrunk to make room.
+type waveLayout struct {
+	spans  []timeline.Span
+	x0, x1 []float64 // span i's left and right edge; equal for one that is not drawn
+}
+
+const minSpan = 2.0
+
+func layout(spans []timeline.Span, t0, end time.Duration) waveLayout {
+	l := waveLayout{spans: spans, x0: make([]float64, len(spans)), x1: make([]float64, len(spans))}
+	avail := float64(waveW - 4)
+	total := float64(end - t0)
+	if total <= 0 {
+		total = float64(time.Millisecond)
+	}
+	w := make([]float64, len(spans))
+	for i, s := range spans {
+		if !instant(spans, i) {
+			w[i] = max(minSpan, avail*float64(s.Len())/total)
+		}
+	}
+	// Shrink the wide spans until everything fits (twice is enough: a span shrunk below the
+	// minimum is set to it, which leaves less to shrink the next time).
+	for range 3 {
+		sum, wide := 0.0, 0.0
+		for _, v := range w {
+			sum += v
+			if v > minSpan {
+				wide += v
+			}
+		}
+		if sum <= avail+1e-9 || wide == 0 {
+			break
+		}
+		f := (wide - (sum - avail)) / wide
+		for i, v := range w {
+			if v > minSpan {
+				w[i] = max(minSpan, v*f)
+			}
+		}
+	}
+	x := 2.0
+	for i := range spans {
+		l.x0[i], l.x1[i] = x, x+w[i]
+		x += w[i]
+	}
+	return l
+}
+
+// x is where time d falls: within the span that holds it, in proportion.
+func (l waveLayout) x(d time.Duration) float64 {
+	for i, s := range l.spans {
+		if d < s.To || i == len(l.spans)-1 {
+			if s.Len() <= 0 || d <= s.From {
+				return l.x0[i]
+			}
+			return l.x0[i] + (l.x1[i]-l.x0[i])*min(1, float64(d-s.From)/float64(s.Len()))
+		}
+	}
+	return 2
+}
+
+// instant says whether span i is a step of one instant that is not drawn: every one that is
+// not driven, and a driven one that looks like the span before or after it (only who holds the
+// line changed, as at a request or release whose events share a timestamp). A pulse of one
+// clock tick is drawn.
+func instant(spans []timeline.Span, i int) bool {
+	s := spans[i]
+	if s.Len() > 0 {
+		return false
+	}
+	if s.State.Drive != vocab.Driven {
+		return true
+	}
+	w := s.State.Word()
+	return (i > 0 && spans[i-1].State.Word() == w) || (i+1 < len(spans) && spans[i+1].State.Word() == w)
+}
+
 // waveLabel is the waveform in words, for screen readers and text reports: each stretch and its
 // length.
 func waveLabel(t *timeline.Timeline) string {
@@ -164,8 +239,9 @@ func waveLabel(t *timeline.Timeline) string {
 		d    time.Duration
 	}
 	var ss []stretch
-	for _, s := range t.Spans() {
-		if s.Len() == 0 && s.State.Drive != vocab.Driven {
+	spans := t.Spans()
+	for i, s := range spans {
+		if instant(spans, i) {
 			continue
 		}
 		if n := len(ss); n > 0 && ss[n-1].word == s.State.Word() { // who holds it changed, not the level
