@@ -109,6 +109,7 @@ func (r *Recording) LineInfo(cs bench.Changes) {
 		e := timeline.Event{At: at, Source: timeline.LineInfo, What: c.String()}
 		switch c.Kind {
 		case bench.Requested, bench.Reconfigured:
+			r.beforeRequest(at)
 			// While requested, the line is what the request says: an output drives (at a level
 			// only a trace or the registers know), an input is left to its pull. Where gpiolib's
 			// trace is recorded it says so itself, on its own clock: line info's word would land
@@ -141,6 +142,25 @@ func (r *Recording) LineInfo(cs bench.Changes) {
 			d.At = at
 			r.tl.Add(d)
 		}
+	}
+}
+
+// beforeRequest keeps a release that line info reported before a request of the same clock
+// tick (two processes, one after the other, on a kernel counting in jiffies) before that
+// request's gpio trace events too: they share its timestamp, and an instant's order puts
+// what the kernel did to the pin first, which would place the new request's drive before the
+// old one's release. The release and the driver's rule at it move back 1 ns: the order line
+// info gave, well inside the clock's step.
+func (r *Recording) beforeRequest(at time.Duration) {
+	moved := false
+	for i, e := range r.tl.Events {
+		if e.At == at && (e.Source == timeline.LineInfo && e.Owner == vocab.Free || e.Source == timeline.Driver) {
+			r.tl.Events[i].At = at - time.Nanosecond
+			moved = true
+		}
+	}
+	if moved {
+		r.tl.Add() // sorts again
 	}
 }
 

@@ -52,3 +52,33 @@ func TestRecordingFromLineInfoAndTheDriver(t *testing.T) {
 		t.Errorf("handover %s; want unknown: nothing saw the line driven high", h.Kind())
 	}
 }
+
+// Two set-and-exit runs whose release and next request share a clock tick (a VM kernel counting
+// in jiffies) are two pulses: the second request's trace events, of the same tick, come after
+// the first run's release, as line info ordered them, not before it.
+func TestReleaseAndRequestOfOneTick(t *testing.T) {
+	l := bench.Line{Chip: "no-such-chip", Name: "dut", Offset: 0}
+	r := Record(&bench.GPIOSim{}, l, observed(vocab.PullDown), true)
+	ms := time.Millisecond
+	t0 := r.zero + r.Now()
+	r.traced = true // as if gpiolib's trace was recorded: line info then says only who holds the line
+	r.LineInfo(bench.Changes{
+		{Kind: bench.Requested, At: t0 + 4*ms, Direction: vocab.Output, Bias: vocab.BiasAsIs, Consumer: "tool"},
+		{Kind: bench.Released, At: t0 + 8*ms, Direction: vocab.Output, Bias: vocab.BiasAsIs},
+		{Kind: bench.Requested, At: t0 + 8*ms, Direction: vocab.Output, Bias: vocab.BiasAsIs, Consumer: "tool"},
+		{Kind: bench.Released, At: t0 + 12*ms, Direction: vocab.Output, Bias: vocab.BiasAsIs},
+	})
+	// What gpiolib's trace would have said, on the same ticks.
+	for _, at := range []time.Duration{4 * ms, 8 * ms} {
+		r.tl.Add(timeline.Event{At: t0 - r.zero + at, Source: timeline.GPIOTrace, What: "gpio_value set 1", Latch: vocab.High},
+			timeline.Event{At: t0 - r.zero + at, Source: timeline.GPIOTrace, What: "gpio_direction out (0)", Direction: vocab.Output, Drive: vocab.Driven})
+	}
+	time.Sleep(13 * ms)
+	tl := r.Stop(observed(vocab.PullDown))
+	if ps := tl.Pulses(vocab.High); len(ps) != 2 {
+		for _, s := range tl.Spans() {
+			t.Logf("%v %s (%s)", s.From, s.State.Word(), s.By)
+		}
+		t.Errorf("%s; want 2 pulses", timeline.PulseWords(ps, vocab.High, tl.Clocked()))
+	}
+}

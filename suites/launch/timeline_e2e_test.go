@@ -22,7 +22,9 @@ import (
 //     only by the driver's rule at the release that line info reports (no trace event marks
 //     it);
 //   - sysfs-low-first makes the line an output (low, sysfs's default) and then sets it high:
-//     a start-up glitch, which only the trace sees.
+//     a start-up glitch, which only the trace sees;
+//   - drive-pulls-up holds the line with a pull-up it was not asked for: its handover has the
+//     gap expected, but pulled high where the line's pull-down was expected.
 const glitchProfiles = `name: sysfs-glitch
 description: a sysfs export set high that drops to low for a moment
 requires: [sh]
@@ -80,6 +82,17 @@ actions:
     ready: ready
 expect:
   hold: {sigint: exported-output, sigterm: exported-output, sigkill: exported-output, parent-death: exported-output}
+---
+name: drive-pulls-up
+description: gpiohil drive's hold, which turns the pull-up on though it is run with the bias as-is
+requires: ["{{.Self}}"]
+bench-kinds: [gpio-sim]
+actions:
+  hold:
+    command: ["{{.Self}}", drive, --chip, "{{.Chip}}", --mode, hold, --bias, pull-up, "{{.Offset}}={{.Value}}"]
+    ready: ready
+expect:
+  hold: {sigint: released-output, sigterm: released-output, sigkill: released-output, parent-death: released-output}
 `
 
 // Each timeline source can fail: a change injected into a pulse is caught, by gpiolib's trace
@@ -93,7 +106,7 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 	suitesBin := buildSuites(t, dir)
 	var files []string
 	for i, doc := range strings.Split(glitchProfiles, "---\n") {
-		f := filepath.Join(dir, []string{"sysfs-glitch.yaml", "drive-twice.yaml", "sysfs-low-first.yaml", "drive-said-steady.yaml"}[i])
+		f := filepath.Join(dir, []string{"sysfs-glitch.yaml", "drive-twice.yaml", "sysfs-low-first.yaml", "drive-said-steady.yaml", "drive-pulls-up.yaml"}[i])
 		if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +115,7 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 	var out bytes.Buffer
 	junitFile := filepath.Join(dir, "s.xml")
 	_, err := launch.Run(context.Background(), launch.Config{
-		Bench: vocab.BenchVM, VMs: 1, Profiles: append(files, "gpiohil-drive"), LabelFilter: "timeline && (action:set-output || tool:drive-said-steady || tool:gpiohil-drive)",
+		Bench: vocab.BenchVM, VMs: 1, Profiles: append(files, "gpiohil-drive"), LabelFilter: "timeline && (action:set-output || tool:drive-said-steady || tool:drive-pulls-up || tool:gpiohil-drive)",
 		JUnit: junitFile, Suites: suitesBin, Self: vmtest.Binary(t), Stdout: &out,
 	})
 	if err != nil {
@@ -127,6 +140,8 @@ func TestTimelineSourcesCatchAnInjectedChange(t *testing.T) {
 		// is not met; the same handover of gpiohil drive, rightly expected, is met.
 		"drive-said-steady handover": {vocab.NotMet, "gap: pulled low for "},
 		"gpiohil-drive handover":     {vocab.Met, "gap: pulled low for "},
+		// The gap that was expected, in the wrong state.
+		"drive-pulls-up handover": {vocab.NotMet, "gap: pulled high for "},
 	}
 	seen := 0
 	for _, su := range s.Suites {
