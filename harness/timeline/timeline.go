@@ -95,18 +95,22 @@ func (t *Timeline) Add(es ...Event) {
 
 // rank orders events of one instant, which a coarse clock makes common (a VM whose kernel
 // fell back to jiffies counts in 4 ms steps): the observation before the tool first; then
-// what the kernel did to the pin (gpio trace, registers, a partner's edge), which comes before
-// its line-info event of the same request or release; then line info and the driver's rules
-// at it; the observation after last.
+// what the kernel did to the pin (gpio trace, registers), which comes before its line-info
+// event of the same request or release; then line info and the driver's rules at it; then a
+// partner's edge, which only confirms them at such an instant (the simulated wire raises it
+// after the line-info event it acts on, a board within microseconds of the pin's change); the
+// observation after last.
 func (e Event) rank() int {
 	switch e.Source {
 	case Observer:
 		if strings.HasPrefix(e.What, "observed before") {
 			return -1
 		}
-		return 2
+		return 3
 	case LineInfo, Driver:
 		return 1
+	case Partner:
+		return 2
 	}
 	return 0
 }

@@ -20,6 +20,11 @@
 //     call from a signal handler's goroutine at any moment, turns every held line back into an
 //     input with bias disabled before releasing it, and refuses every later operation.
 //
+// Every input the interlock requests carries an edge handler from the start, so watching a held
+// partner's edges ([Interlock.WatchEdges]) reconfigures a line it already holds: the partner is
+// never let go while a tool may drive its other end, and the watch changes neither direction
+// nor bias. The watch ends before the interlock's next change of that line.
+//
 // Rule 2 covers the harness's own requests; rule 3 keeps the tool under test from being the
 // second driver. What neither can stop is a program outside gpiohil that drives a partner
 // pin: a series resistor in each jumper (see docs/hardware.md) limits the current if that
