@@ -50,14 +50,21 @@ func (w *EdgeWatch) add(ev gpiocdev.LineEvent) {
 	}
 }
 
-// EdgeLag bounds the wait, at the end of a watch, for an edge the kernel has not handed over
-// yet. On a board the edge's interrupt comes within microseconds; gpio-sim raises its
-// interrupts as irq_work, which a kernel without inter-processor interrupts (gpiohil's VM)
-// runs at its next timer tick, up to 4 ms later, and later still on a loaded host.
-const EdgeLag = 100 * time.Millisecond
+// EdgeQuiet is how long the end of a watch waits, at least, for edges the kernel has not
+// handed over yet, and EdgeLag how long at most, until the last edge's level is the line's.
+// On a board an edge's interrupt comes within microseconds; gpio-sim raises its interrupts as
+// irq_work, which a kernel without inter-processor interrupts (gpiohil's VM, HZ=250) runs at
+// its next timer tick, up to 4 ms later: a rise and a fall can both be pending, which the
+// level alone would not show.
+const (
+	EdgeQuiet = 10 * time.Millisecond
+	EdgeLag   = 100 * time.Millisecond
+)
 
-// await waits until the last edge's level is v, the line's level now, for at most EdgeLag.
+// await waits EdgeQuiet, then until the last edge's level is v, the line's level now, for at
+// most EdgeLag.
 func (w *EdgeWatch) await(v int) {
+	time.Sleep(EdgeQuiet)
 	for deadline := time.Now().Add(EdgeLag); ; time.Sleep(time.Millisecond) {
 		w.mu.Lock()
 		done := w.level == v
@@ -128,8 +135,8 @@ func (il *Interlock) EndWatch(name string) error {
 	return il.endWatch(name, "ended")
 }
 
-// endWatch ends the watch of name, saying why: once the edge that made the line's present
-// level has come (EdgeWatch.await), the line's edge detection is switched off, so no later
+// endWatch ends the watch of name, saying why: once the edges still on their way have come
+// (EdgeWatch.await), the line's edge detection is switched off, so no later
 // edge can reach the watch. The watch stays registered for the edges the
 // kernel queued before, until the next watch of the line. Called with il.mu held, before
 // every change the interlock makes to a line.
