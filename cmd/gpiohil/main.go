@@ -24,6 +24,11 @@
 //	125  infrastructure: QEMU, a kernel, a VM that crashed, a lane or a spec that could not run
 //	130  interrupted by SIGINT; 143 by SIGTERM (the reports still hold every finished spec)
 //
+// `gpiohil observe` and `gpiohil watch` exit 0 when they could look (watch: until interrupted
+// or --for), 2 on bad input (a flag, a rig file, a chip or line that is not here or reserved,
+// a bench that does not fit the chip), 125 when the machine failed them (no permission, a kernel error,
+// the board lock held).
+//
 // `gpiohil vm run` boots the kernel built by `make kernel`, shares the host's root file system
 // read-only and the current directory read-write, creates the gpio-sim chips asked for with
 // --sim, runs CMD and exits with its status. Exit statuses of gpiohil vm run itself:
@@ -50,6 +55,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/gpiohil/gpiohil/harness/observe/onbench"
 	"github.com/gpiohil/gpiohil/harness/runner"
 	"github.com/gpiohil/gpiohil/harness/vm/guest"
 )
@@ -59,7 +65,18 @@ const (
 	exitUsage   = 2
 	exitTimeout = 124
 	exitVM      = 125
+	exitInfra   = 125 // the machine, not the input: a chip that cannot be opened, a kernel error
 )
+
+// lookExit is the exit status of `gpiohil observe` and `gpiohil watch` for err: 2 when what was
+// named is not here or not to be touched (a chip, a line, a bench that does not fit, a reserved
+// line), 125 when the machine failed (no permission, a kernel error, a board lock held).
+func lookExit(err error) int {
+	if onbench.BadInput(err) {
+		return exitUsage
+	}
+	return exitInfra
+}
 
 func main() {
 	if guest.IsAgent() {
@@ -150,7 +167,7 @@ const usage = `usage:
   gpiohil vm run [flags] -- CMD [ARGS...]   run CMD in a QEMU VM whose kernel has gpio-sim
   gpiohil smoke [flags]                     check, in the VM, that a sim line can be set and observed
   gpiohil observe [flags] [CHIP] LINE...    what lines are doing, without requesting them: gpio-sim, a Pi's pinctrl, a rig
-  gpiohil watch [--for D] [CHIP] LINE...    every request, change and release of lines as it happens, until Ctrl-C
+  gpiohil watch [flags] [CHIP] LINE...      every request, level and (with a rig) edge of lines as it happens, until Ctrl-C
   gpiohil drive [flags] LINE[=VALUE]...     set GPIO lines, then exit, clean up, hold or crash (the reference tool)
   gpiohil wiring [--rig FILE] [--svg]       where the loopback jumpers go on a Raspberry Pi's 40-pin header
   gpiohil --version                         gpiohil's version, and the kernels and QEMU it would use

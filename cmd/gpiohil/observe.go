@@ -42,7 +42,7 @@ func observeCmd(_ context.Context, args []string, stdout, stderr io.Writer) (int
 	}
 	obs, err := onbench.Observe(req)
 	if err != nil {
-		return 1, err
+		return lookExit(err), err
 	}
 	if *asJSON {
 		return 0, observe.WriteJSON(stdout, obs)

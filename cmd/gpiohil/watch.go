@@ -42,7 +42,7 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		return 0, usagef("gpiohil watch: --for %v: want a positive duration", *d)
 	}
 	if err := onbench.Watch(ctx, req, *d, stdout); err != nil {
-		return 1, err
+		return lookExit(err), err
 	}
 	return 0, nil
 }

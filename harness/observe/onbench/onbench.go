@@ -45,6 +45,26 @@ import (
 	"github.com/gpiohil/gpiohil/loopback/rig"
 )
 
+// ErrNotHere is matched by the errors that say a chip, a line or a bench that was named is not
+// here (or does not fit): the user's input, not the machine's fault.
+var ErrNotHere = errors.New("not here")
+
+// BadInput says whether err is about what was named rather than the machine: ErrNotHere, a line
+// the bench does not have (bench.ErrNoLine), or one gpiohil refuses to touch (bench.ErrReserved).
+func BadInput(err error) bool {
+	return errors.Is(err, ErrNotHere) || errors.Is(err, bench.ErrNoLine) || errors.Is(err, bench.ErrReserved)
+}
+
+// notHere is an ErrNotHere error with the message format gives.
+func notHere(format string, args ...any) error {
+	return notHereError{fmt.Sprintf(format, args...)}
+}
+
+type notHereError struct{ msg string }
+
+func (e notHereError) Error() string        { return e.msg }
+func (e notHereError) Is(target error) bool { return target == ErrNotHere }
+
 // Bench is the bench a user picks to observe with.
 type Bench string
 
@@ -204,7 +224,7 @@ func observeChip(r Request) ([]observe.Observation, error) {
 func pickChip(r Request, cs []chip, denied error) (chip, []string, error) {
 	if i := slices.IndexFunc(cs, func(c chip) bool { return c.Label == r.Args[0] }); i >= 0 {
 		if len(r.Args) == 1 {
-			return chip{}, nil, fmt.Errorf("chip %s: no line to observe: name at least one after the chip", r.Args[0])
+			return chip{}, nil, notHere("chip %s: no line to observe: name at least one after the chip", r.Args[0])
 		}
 		return cs[i], r.Args[1:], nil
 	}
@@ -216,7 +236,7 @@ func pickChip(r Request, cs []chip, denied error) (chip, []string, error) {
 	if denied != nil {
 		return chip{}, nil, fmt.Errorf("find the chip: %w", denied)
 	}
-	return chip{}, nil, fmt.Errorf("no chip named, and no Raspberry Pi chip (driver %s) to take: %q is not the label of a GPIO chip here (%s); name the chip by its label first: gpiohil observe CHIP LINE...", bench.BCM2835Driver, r.Args[0], describeChips(cs))
+	return chip{}, nil, notHere("no chip named, and no Raspberry Pi chip (driver %s) to take: %q is not the label of a GPIO chip here (%s); name the chip by its label first: gpiohil observe CHIP LINE...", bench.BCM2835Driver, r.Args[0], describeChips(cs))
 }
 
 // benchFor is the bench that observes chip c: the one asked for, which must fit c's driver, or
@@ -231,9 +251,9 @@ func benchFor(asked Bench, c chip) (Bench, error) {
 	}
 	switch {
 	case fits == "":
-		return "", fmt.Errorf("chip %s: no bench observes this driver's lines without requesting them; gpiohil observes gpio-sim chips, a Raspberry Pi 0 to 4's own chip (pinctrl-bcm2835), and any Raspberry Pi's header with a loopback rig (--rig FILE)", c)
+		return "", notHere("chip %s: no bench observes this driver's lines without requesting them; gpiohil observes gpio-sim chips, a Raspberry Pi 0 to 4's own chip (pinctrl-bcm2835), and any Raspberry Pi's header with a loopback rig (--rig FILE)", c)
 	case asked != "" && asked != Auto && asked != fits:
-		return "", fmt.Errorf("chip %s is not one the %s bench observes: that is the %s bench's; leave --bench out (auto) to let the driver decide", c, asked, fits)
+		return "", notHere("chip %s is not one the %s bench observes: that is the %s bench's; leave --bench out (auto) to let the driver decide", c, asked, fits)
 	}
 	return fits, nil
 }
@@ -246,7 +266,7 @@ func observeRig(r Request) (obs []observe.Observation, err error) {
 		lines = lines[1:]
 	}
 	if len(lines) == 0 {
-		return nil, fmt.Errorf("rig %s: no line to observe: name at least one line under test", r.Rig.File)
+		return nil, notHere("rig %s: no line to observe: name at least one line under test", r.Rig.File)
 	}
 	b, err := loopback.Open(r.Rig, r.Loopback)
 	if err != nil {

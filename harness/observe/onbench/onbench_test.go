@@ -372,18 +372,21 @@ func TestObserveCommand(t *testing.T) {
 	if strings.Contains(out, "unknown ") {
 		t.Errorf("gpio-sim sees every field, yet the table gives reasons for unknown ones:\n%s", out)
 	}
+	// What was named is not here: bad input, exit 2; the machine refused: infrastructure, 125.
 	for _, tc := range []struct {
 		uid  int
 		args []string
+		code int
 		want string
 	}{
-		{0, []string{"observe", "--bench", "pinctrl", "obs", "obs-0"}, "gpiohil: chip " + c.Name + " [obs] (driver gpio-sim) is not one the pinctrl bench observes: that is the gpio-sim bench's; leave --bench out (auto) to let the driver decide"},
-		{0, []string{"observe", "obs-0"}, `gpiohil: no chip named, and no Raspberry Pi chip (driver pinctrl-bcm2835) to take: "obs-0" is not the label of a GPIO chip here (chips here: `},
-		{65534, []string{"observe", "obs", "obs-0"}, "gpiohil: find the chip: open /dev/" + c.Name + ": permission denied; run as root, or join the group that owns it (usually gpio"},
+		{0, []string{"observe", "--bench", "pinctrl", "obs", "obs-0"}, 2, "gpiohil: chip " + c.Name + " [obs] (driver gpio-sim) is not one the pinctrl bench observes: that is the gpio-sim bench's; leave --bench out (auto) to let the driver decide"},
+		{0, []string{"observe", "obs-0"}, 2, `gpiohil: no chip named, and no Raspberry Pi chip (driver pinctrl-bcm2835) to take: "obs-0" is not the label of a GPIO chip here (chips here: `},
+		{0, []string{"observe", "obs", "obs-9"}, 2, `no such line`},
+		{65534, []string{"observe", "obs", "obs-0"}, 125, "gpiohil: find the chip: open /dev/" + c.Name + ": permission denied; run as root, or join the group that owns it (usually gpio"},
 	} {
 		code, _, errs := run(t, bin, tc.uid, tc.args...)
-		if code != 1 || !strings.Contains(errs, tc.want) {
-			t.Errorf("gpiohil %v as uid %d: exit %d, stderr %q; want exit 1 saying %q", tc.args, tc.uid, code, errs, tc.want)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("gpiohil %v as uid %d: exit %d, stderr %q; want exit %d saying %q", tc.args, tc.uid, code, errs, tc.code, tc.want)
 		}
 	}
 }

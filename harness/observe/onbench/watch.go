@@ -50,11 +50,11 @@ func Watch(ctx context.Context, r Request, d time.Duration, out io.Writer) (err 
 			names = names[1:]
 		}
 		if len(names) == 0 {
-			return fmt.Errorf("rig %s: no line to watch: name at least one line under test", r.Rig.File)
+			return notHere("rig %s: no line to watch: name at least one line under test", r.Rig.File)
 		}
 		i := slices.IndexFunc(cs, func(c chip) bool { return c.Label == r.Rig.Chip })
 		if i < 0 {
-			return fmt.Errorf("rig %s: no GPIO chip labelled %q here (%s)", r.Rig.File, r.Rig.Chip, describeChips(cs))
+			return notHere("rig %s: no GPIO chip labelled %q here (%s)", r.Rig.File, r.Rig.Chip, describeChips(cs))
 		}
 		c = cs[i]
 		if rigBench, err = loopback.Open(r.Rig, r.Loopback); err != nil {
@@ -283,7 +283,7 @@ func lineOffset(ch *gpiocdev.Chip, name string) (int, error) {
 	if off, err := strconv.Atoi(name); err == nil && off >= 0 && off < ch.Lines() {
 		return off, nil
 	}
-	return 0, fmt.Errorf("no line %q: give a line's name or an offset below %d (names here: %s)", name, ch.Lines(), strings.Join(names, ", "))
+	return 0, notHere("no line %q: give a line's name or an offset below %d (names here: %s)", name, ch.Lines(), strings.Join(names, ", "))
 }
 
 func nameOf(names []string, offsets []int, off int) string {

@@ -132,12 +132,12 @@ func traceOff(t *testing.T) {
 	}
 }
 
-// A line the chip does not have is exit 1, naming the chip and lines it does have.
+// A line the chip does not have is bad input, exit 2, naming the chip and lines it does have.
 func TestWatchUnknownLine(t *testing.T) {
 	bin := gpiohilBin(t)
 	code, _, errs := run(t, bin, 0, "watch", "--for", "1s", "obs", "obs-9")
-	if code != 1 || !strings.Contains(errs, `no line "obs-9"`) || !strings.Contains(errs, "obs-0, obs-1") {
-		t.Errorf("gpiohil watch obs obs-9: exit %d, stderr %q; want exit 1 naming the lines there are", code, errs)
+	if code != 2 || !strings.Contains(errs, `no line "obs-9"`) || !strings.Contains(errs, "obs-0, obs-1") {
+		t.Errorf("gpiohil watch obs obs-9: exit %d, stderr %q; want exit 2 naming the lines there are", code, errs)
 	}
 }
 

@@ -216,8 +216,8 @@ func TestObserveCommand(t *testing.T) {
 			code int
 			want string
 		}{
-			{[]string{"observe", "GPIO14"}, 1, "gpiohil: line reserved: GPIO14 is BCM GPIO 14: GPIO 14 and 15 are the UART"},
-			{[]string{"observe", "--bench", "gpio-sim", bench.BCM2835Label, dut}, 1, "is not one the gpio-sim bench observes: that is the pinctrl bench's"},
+			{[]string{"observe", "GPIO14"}, 2, "gpiohil: line reserved: GPIO14 is BCM GPIO 14: GPIO 14 and 15 are the UART"},
+			{[]string{"observe", "--bench", "gpio-sim", bench.BCM2835Label, dut}, 2, "is not one the gpio-sim bench observes: that is the pinctrl bench's"},
 			{[]string{"observe", "--bench", "rpi", dut}, 2, "it needs the rig file (--rig FILE)"},
 		} {
 			code, _, errs := gpiohil(t, 0, tc.args...)
@@ -244,11 +244,11 @@ func TestNoDebugfsSaysToMountIt(t *testing.T) {
 	}
 }
 
-// Not root: the chip, and then debugfs, say to run as root.
+// Not root: the chip, and then debugfs, say to run as root; the machine refused, exit 125.
 func TestNotRootSaysWhatToDo(t *testing.T) {
 	const nobody = 65534
 	code, _, errs := gpiohil(t, nobody, "observe", dut)
-	if code != 1 || !strings.Contains(errs, "permission denied; run as root, or join the group that owns it (usually gpio") {
+	if code != 125 || !strings.Contains(errs, "permission denied; run as root, or join the group that owns it (usually gpio") {
 		t.Errorf("as nobody: exit %d, stderr %q; want a permission error saying to run as root or join gpio", code, errs)
 	}
 	c, err := bench.OpenChipByLabel(bench.BCM2835Label)
@@ -266,7 +266,7 @@ func TestNotRootSaysWhatToDo(t *testing.T) {
 	}
 	t.Cleanup(func() { os.Chmod(dev, st.Mode().Perm()) })
 	code, _, errs = gpiohil(t, nobody, "observe", dut)
-	if code != 1 || !strings.Contains(errs, "permission denied: debugfs is root's; run as root (sudo)") {
+	if code != 125 || !strings.Contains(errs, "permission denied: debugfs is root's; run as root (sudo)") {
 		t.Errorf("as nobody with the chip readable: exit %d, stderr %q; want debugfs's permission error saying to run as root", code, errs)
 	}
 }
