@@ -418,7 +418,7 @@ func TestObserveCommandInVM(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if res.Code != 1 || !strings.Contains(stderr.String(), `"nope" is on none of the chips obs (and it is not an offset 0 to 1)`) {
-		t.Errorf("observing a missing line: exit %d, stderr %q", res.Code, stderr.String())
+	if res.Code != 2 || !strings.Contains(stderr.String(), `"nope" is on none of the chips obs (and it is not an offset 0 to 1)`) {
+		t.Errorf("observing a missing line: exit %d, stderr %q; want 2, bad input, naming the line", res.Code, stderr.String())
 	}
 }
