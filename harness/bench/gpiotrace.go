@@ -193,9 +193,11 @@ func (t *GPIOTrace) Stop() ([]timeline.Event, error) {
 	return es, nil
 }
 
-// TracedEvent is one gpio trace event and the global GPIO number it is for.
+// TracedEvent is one gpio trace event, the global GPIO number it is for and, from a
+// TraceFollow, its line.
 type TracedEvent struct {
 	GPIO int
+	Line Line
 	timeline.Event
 }
 
@@ -204,20 +206,21 @@ type TracedEvent struct {
 // recording runs beside it.
 type TraceFollow struct {
 	gpios  map[int]bool
+	lines  map[int]Line
 	closed bool
 }
 
 // FollowGPIOTrace switches the gpio trace events on for ls (one chip's or several) and returns
 // a follower; Close switches them off again.
 func FollowGPIOTrace(ls []Line) (*TraceFollow, error) {
-	f := &TraceFollow{gpios: map[int]bool{}}
+	f := &TraceFollow{gpios: map[int]bool{}, lines: map[int]Line{}}
 	var gpios []int
 	for _, l := range ls {
 		base, err := SysfsBase(l.Chip)
 		if err != nil {
 			return nil, fmt.Errorf("%w for %s: its global GPIO number is not known: %v", ErrNoGPIOTrace, l, err)
 		}
-		f.gpios[base+l.Offset] = true
+		f.gpios[base+l.Offset], f.lines[base+l.Offset] = true, l
 		gpios = append(gpios, base+l.Offset)
 	}
 	tracer.Lock()
@@ -235,20 +238,19 @@ func FollowGPIOTrace(ls []Line) (*TraceFollow, error) {
 	return f, nil
 }
 
-// Read returns the events since the last Read (or the start), At on CLOCK_MONOTONIC.
+// Read returns the events since the last Read (or the start), each with its line, At on
+// CLOCK_MONOTONIC.
 func (f *TraceFollow) Read() ([]TracedEvent, error) {
 	tracer.Lock()
 	defer tracer.Unlock()
 	if f.closed || tracer.pipe == 0 {
 		return nil, errors.New("gpio trace: not followed")
 	}
-	return drainPipe(f.gpios)
-}
-
-// GPIO is the global GPIO number of l, as trace events name it.
-func (f *TraceFollow) GPIO(l Line) (int, error) {
-	base, err := SysfsBase(l.Chip)
-	return base + l.Offset, err
+	es, err := drainPipe(f.gpios)
+	for i := range es {
+		es[i].Line = f.lines[es[i].GPIO]
+	}
+	return es, err
 }
 
 // Close stops following and switches the events off.

@@ -258,15 +258,25 @@ func benchFor(asked Bench, c chip) (Bench, error) {
 	return fits, nil
 }
 
-// observeRig observes lines under test of a loopback rig from their partners, without the
-// wiring check. CHIP, when given, must be the rig's.
-func observeRig(r Request) (obs []observe.Observation, err error) {
+// rigLines are the lines under test a request names on its rig: [CHIP] LINE..., where CHIP,
+// when given, is the rig's.
+func (r Request) rigLines(verb string) ([]string, error) {
 	lines := r.Args
 	if lines[0] == r.Rig.Chip {
 		lines = lines[1:]
 	}
 	if len(lines) == 0 {
-		return nil, notHere("rig %s: no line to observe: name at least one line under test", r.Rig.File)
+		return nil, notHere("rig %s: no line to %s: name at least one line under test", r.Rig.File, verb)
+	}
+	return lines, nil
+}
+
+// observeRig observes lines under test of a loopback rig from their partners, without the
+// wiring check. CHIP, when given, must be the rig's.
+func observeRig(r Request) (obs []observe.Observation, err error) {
+	lines, err := r.rigLines("observe")
+	if err != nil {
+		return nil, err
 	}
 	b, err := loopback.Open(r.Rig, r.Loopback)
 	if err != nil {

@@ -45,12 +45,8 @@ func Watch(ctx context.Context, r Request, d time.Duration, out io.Writer) (err 
 	var names []string
 	var rigBench *loopback.Bench
 	if r.Rig != nil {
-		names = r.Args
-		if names[0] == r.Rig.Chip {
-			names = names[1:]
-		}
-		if len(names) == 0 {
-			return notHere("rig %s: no line to watch: name at least one line under test", r.Rig.File)
+		if names, err = r.rigLines("watch"); err != nil {
+			return err
 		}
 		i := slices.IndexFunc(cs, func(c chip) bool { return c.Label == r.Rig.Chip })
 		if i < 0 {
@@ -203,12 +199,7 @@ func (w *watcher) info(ev gpiocdev.LineInfoChangeEvent) {
 }
 
 func (w *watcher) traced(te bench.TracedEvent) {
-	name := strconv.Itoa(te.GPIO)
-	for _, l := range w.lines {
-		if base, err := bench.SysfsBase(l.Chip); err == nil && base+l.Offset == te.GPIO {
-			name = l.Name
-		}
-	}
+	name := te.Line.Name
 	e := te.Event
 	kind, desc := "direction", e.What+" (gpiolib refused it)"
 	switch {
